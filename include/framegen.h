@@ -1,0 +1,16 @@
+/* framegen public API: include this one header. */
+#ifndef FRAMEGEN_H
+#define FRAMEGEN_H
+
+#include "framegen/arena.h"
+#include "framegen/block.h"
+#include "framegen/fields.h"
+#include "framegen/fileio.h"
+#include "framegen/ops.h"
+#include "framegen/rng.h"
+#include "framegen/safetensors.h"
+#include "framegen/status.h"
+#include "framegen/tensor.h"
+#include "framegen/weights.h"
+
+#endif
