@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "framegen/euler.h"
 #include "framegen/rigid.h"
+#include "framegen/so3.h"
 
 #define NG 24 /* residues of the per-frame inputs */
 
@@ -107,6 +109,70 @@ done:
     free(r), free(t), free(p), free(rb), free(tb), free(pn), free(pca), free(pc);
 }
 
+static void test_so3(fx_case *c)
+{
+    float *v = fx_f32(c, "input.so3_exp.rotvec"); /* [24,3] radians */
+    float *b = fx_f32(c, "input.rot_matmul.b");   /* [24,3,3] */
+    float *rt = fx_f32(c, "input.rigid.rotmats"); /* [24,3,3] */
+    float *gt = fx_f32(c, "input.geodesic_t.t");  /* [24] */
+    float *eref = fx_f32(c, "output.so3_exp.rotmats");
+    if (!v || !b || !rt || !gt || !eref)
+        goto done;
+    float e[NG * 9], le[NG * 3], lr[NG * 3], vf[NG * 3], g[NG * 9];
+    for (int i = 0; i < NG; i++) {
+        fg_so3_exp(v + i * 3, e + i * 9);
+        fg_so3_log(eref + i * 9, le + i * 3); /* log of the reference's exp */
+        fg_so3_log(b + i * 9, lr + i * 3);
+        fg_so3_rot_vf(rt + i * 9, b + i * 9, vf + i * 3);
+        fg_so3_geodesic(gt[i], b + i * 9, rt + i * 9, g + i * 9);
+    }
+    fx_check(c, "output.so3_exp.rotmats", e, NG * 9);
+    fx_check(c, "output.so3_log.rotvec_of_exp", le, NG * 3);
+    fx_check(c, "output.so3_log.rotvec_of_random", lr, NG * 3);
+    fx_check(c, "output.calc_rot_vf.vf", vf, NG * 3);
+    fx_check(c, "output.geodesic_t.rotmats", g, NG * 9);
+
+    /* batched twins against the single-frame results */
+    float eb[NG * 9], lb[NG * 3], vb[NG * 3], gb[NG * 9];
+    fg_so3_exp_batch(NG, v, eb);
+    fg_so3_log_batch(NG, b, lb);
+    fg_so3_rot_vf_batch(NG, rt, b, vb);
+    fg_so3_geodesic_batch(NG, gt, b, rt, gb);
+    fx_expect(c, !memcmp(eb, e, sizeof e) && !memcmp(lb, lr, sizeof lb) &&
+                     !memcmp(vb, vf, sizeof vb) && !memcmp(gb, g, sizeof g),
+              "batched exp/log/rot_vf/geodesic equal the single-frame results");
+done:
+    free(v), free(b), free(rt), free(gt), free(eref);
+}
+
+static void test_euler(fx_case *c)
+{
+    enum { B = 3, N = 10 };
+    float *t = fx_f32(c, "input.euler.t");            /* [3] */
+    float *dt = fx_f32(c, "input.euler.d_t");         /* [] */
+    float *r1 = fx_f32(c, "input.euler.rotmats_1");   /* [3,10,3,3] */
+    float *rt = fx_f32(c, "input.euler.rotmats_t");   /* [3,10,3,3] */
+    float *x1 = fx_f32(c, "input.euler.trans_1");     /* [3,10,3] Angstrom */
+    float *xt = fx_f32(c, "input.euler.trans_t");     /* [3,10,3] Angstrom */
+    float *m = fx_f32(c, "input.center_of_mass.mask"); /* [3,10] */
+    double rate = fx_hp_num(c, "interpolant_rots.exp_rate", 0);
+    if (!t || !dt || !r1 || !rt || !x1 || !xt || !m)
+        goto done;
+    float sc[B], rn[B * N * 9], xn[B * N * 3], com[B * 3];
+    for (int b = 0; b < B; b++) {
+        sc[b] = fg_euler_rot_scaling(t[b], (float)rate);
+        fg_euler_rot_step(N, sc[b], dt[0], rt + b * N * 9, r1 + b * N * 9, rn + b * N * 9);
+        fg_euler_trans_step(N, t[b], dt[0], xt + b * N * 3, x1 + b * N * 3, xn + b * N * 3);
+        fg_center_of_mass(N, xt + b * N * 3, m + b * N, com + b * 3);
+    }
+    fx_check(c, "output.euler.rot_vf_scaling", sc, B);
+    fx_check(c, "output.euler.rotmats_next", rn, B * N * 9);
+    fx_check(c, "output.euler.trans_next", xn, B * N * 3);
+    fx_check(c, "output.center_of_mass.com", com, B * 3);
+done:
+    free(t), free(dt), free(r1), free(rt), free(x1), free(xt), free(m);
+}
+
 int main(void)
 {
     fx_case c;
@@ -115,5 +181,7 @@ int main(void)
     test_rot_quat(&c);
     test_update(&c);
     test_rigid_ops(&c);
+    test_so3(&c);
+    test_euler(&c);
     return fx_finish(&c);
 }
