@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "framegen/backbone.h"
 #include "framegen/euler.h"
 #include "framegen/rigid.h"
 #include "framegen/so3.h"
@@ -173,6 +174,46 @@ done:
     free(t), free(dt), free(r1), free(rt), free(x1), free(xt), free(m);
 }
 
+static void test_atoms(fx_case *c)
+{
+    enum { B = 2, N = 12 };
+    int64_t *aa = fx_i64(c, "input.atom37.aatype");    /* [2,12] */
+    float *psi = fx_f32(c, "input.atom37.psi");        /* [2,12,1,2] (sin, cos) */
+    float *m = fx_f32(c, "input.atom37.res_mask");     /* [2,12] */
+    float *r = fx_f32(c, "input.atom37.rotmats");      /* [2,12,3,3] */
+    float *t = fx_f32(c, "input.atom37.trans");        /* [2,12,3] Angstrom */
+    float *a37 = malloc(B * N * 37 * 3 * sizeof(float));  /* [2,12,37,3] */
+    float *b37 = malloc(B * N * 37 * 3 * sizeof(float));  /* [2,12,37,3] */
+    float *r37 = malloc(B * N * 37 * 3 * sizeof(float));  /* [2,12,37,3] */
+    float *a14 = malloc(B * N * 14 * 3 * sizeof(float));  /* [2,12,14,3] */
+    uint8_t mask8[B * N * 37];
+    int64_t mask[B * N * 37];
+    fg_error err = {0};
+    if (!aa || !psi || !m || !r || !t)
+        goto done;
+    int ok = 1;
+    for (int b = 0; b < B && ok; b++) {
+        size_t o = (size_t)b * N;
+        ok &= fg_atom37_from_frames(N, r + o * 9, t + o * 3, psi + o * 2, 1, aa + o, m + o,
+                                    a37 + o * 111, &err) == FG_OK;
+        ok &= fg_atom37_from_frames(N, r + o * 9, t + o * 3, NULL, 0, aa + o, m + o, b37 + o * 111,
+                                    &err) == FG_OK;
+        ok &= fg_rigid_to_atom37(N, r + o * 9, t + o * 3, psi + o * 2, 1, aa + o, r37 + o * 111,
+                                 mask8 + o * 37, a14 + o * 42, &err) == FG_OK;
+    }
+    if (!fx_expect(c, ok, "frames -> atoms calls succeed %s", err.msg))
+        goto done;
+    for (int i = 0; i < B * N * 37; i++)
+        mask[i] = mask8[i];
+    fx_check(c, "output.atom37.with_psi", a37, B * N * 111);
+    fx_check(c, "output.atom37.no_torsions", b37, B * N * 111);
+    fx_check(c, "output.rigid_to_atom37.atom37", r37, B * N * 111);
+    fx_check_i64(c, "output.rigid_to_atom37.atom37_mask", mask, B * N * 37);
+    fx_check(c, "output.rigid_to_atom37.atom14", a14, B * N * 42);
+done:
+    free(aa), free(psi), free(m), free(r), free(t), free(a37), free(b37), free(r37), free(a14);
+}
+
 int main(void)
 {
     fx_case c;
@@ -183,5 +224,6 @@ int main(void)
     test_rigid_ops(&c);
     test_so3(&c);
     test_euler(&c);
+    test_atoms(&c);
     return fx_finish(&c);
 }
