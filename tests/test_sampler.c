@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "framegen/backbone.h"
 #include "framegen/euler.h"
 #include "framegen/model.h"
 #ifdef FG_HAVE_MODEL
-#include "framegen/backbone.h"
 #include "framegen/model_config.h"
 #endif
 #include "framegen/sampler.h"
@@ -246,12 +246,12 @@ static void check_run(fx_case *c, const rec *r, const replay *p, const fg_sample
     fx_check(c, "output.final.trans", s->trans, N * 3);
     fx_check(c, "output.final.rotmats", s->rots, N * 9);
     fx_check_i64(c, "output.final.aatypes", s->aatypes, N);
-#ifdef FG_HAVE_MODEL
     float *atoms = malloc((size_t)N * 37 * 3 * sizeof(float));
-    fg_backbone_atom37(N, s->trans, s->rots, s->torsions, s->n_torsions, s->aatypes, atoms);
-    fx_check(c, "output.final.atom37", atoms, N * 37 * 3);
+    fg_error err;
+    if (fx_expect(c, fg_atom37_from_frames(N, s->rots, s->trans, s->torsions, s->n_torsions, s->aatypes, NULL,
+                                           atoms, &err) == FG_OK, "atom37 of the final sample"))
+        fx_check(c, "output.final.atom37", atoms, N * 37 * 3);
     free(atoms);
-#endif
 }
 
 static void whole_trajectory(fx_case *c, const rec *r, const fg_sampler_config *cfg, fg_model *m)
