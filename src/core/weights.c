@@ -30,7 +30,24 @@ struct fg_weights {
     size_t n, cap;
     struct name_idx *sorted;    /* names sorted for lookup; rebuilt after adds */
     bool sorted_ok;
+    fg_weights_fill_fn synth_fill;   /* synthesising store (fg_weights_set_synth) */
+    fg_weights_claim_fn synth_claims;
+    void *synth_user;
 };
+
+void fg_weights_set_synth(fg_weights *w, fg_weights_fill_fn fill, fg_weights_claim_fn claims, void *user)
+{
+    w->synth_fill = fill;
+    w->synth_claims = claims;
+    w->synth_user = user;
+}
+
+static bool synth_claims(const fg_weights *w, const char *name)
+{
+    return w->synth_fill && (!w->synth_claims || w->synth_claims(name, w->synth_user));
+}
+
+static struct entry *lookup(const fg_weights *cw, const char *name);
 
 static fg_status grow(fg_weights *w, fg_error *err)
 {
@@ -87,7 +104,7 @@ fg_status fg_weights_add(fg_weights *w, const char *name, int ndim, const int64_
 {
     if (ndim < 0 || ndim > FG_MAX_DIMS)
         return fg_error_set(err, FG_ERR_INVALID, "weights: tensor '%s': %d dims", name, ndim);
-    if (fg_weights_has(w, name))
+    if (lookup(w, name))
         return fg_error_set(err, FG_ERR_INVALID, "weights: tensor '%s' added twice", name);
     fg_status st = grow(w, err);
     if (st != FG_OK)
@@ -133,7 +150,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct name_idx *)a)->name, ((const struct name_idx *)b)->name);
 }
 
-static entry *lookup(const fg_weights *cw, const char *name)
+static struct entry *lookup(const fg_weights *cw, const char *name)
 {
     fg_weights *w = (fg_weights *)cw; /* the sorted index is a cache, rebuilt lazily */
     if (!w->sorted_ok) {
@@ -155,7 +172,27 @@ static entry *lookup(const fg_weights *cw, const char *name)
     return hit ? &w->e[hit->idx] : NULL;
 }
 
-bool fg_weights_has(const fg_weights *w, const char *name) { return lookup(w, name) != NULL; }
+bool fg_weights_has(const fg_weights *w, const char *name)
+{
+    return lookup(w, name) != NULL || synth_claims(w, name);
+}
+
+/* Creates a claimed missing tensor of a fully known shape (synthesising store). */
+static fg_status synthesise(fg_weights *w, const char *name, int ndim, const int64_t *shape, fg_error *err)
+{
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] < 0)
+            return fg_error_set(err, FG_ERR_SHAPE, "%s: cannot synthesise '%s' of unknown shape",
+                                fg_weights_source(w), name);
+    size_t n = (size_t)fg_shape_numel(ndim, shape);
+    float *data = calloc(n ? n : 1, sizeof *data);
+    if (!data)
+        return fg_error_set(err, FG_ERR_NOMEM, "weights: out of memory for '%s'", name);
+    w->synth_fill(name, ndim, shape, data, w->synth_user);
+    fg_status st = fg_weights_add(w, name, ndim, shape, data, err);
+    free(data);
+    return st;
+}
 
 /* Resolve an entry's f32 data: in place when the mapping holds aligned F32. */
 static fg_status resolve(fg_weights *w, entry *e, fg_error *err)
@@ -202,6 +239,8 @@ const float *fg_weights_get(fg_weights *w, const char *name, int ndim, const int
                             fg_error *err)
 {
     fg_tensor t;
+    if (!lookup(w, name) && synth_claims(w, name) && synthesise(w, name, ndim, shape, err) != FG_OK)
+        return NULL;
     if (fg_weights_find(w, name, &t, err) != FG_OK)
         return NULL;
     bool ok = t.ndim == ndim;
