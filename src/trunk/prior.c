@@ -12,6 +12,10 @@ void fg_time_grid(int T, float min_t, float *ts)
     /* torch.linspace on float: step in float, each point rounded once (fma), the
      * second half counted back from the end so that ts[T-1] == 1 exactly. */
     float start = min_t, end = 1.0f;
+    if (T == 1) { /* torch.linspace(a, b, 1) == [a] */
+        ts[0] = start;
+        return;
+    }
     float step = (end - start) / (float)(T - 1);
     int half = T / 2;
     for (int i = 0; i < T; i++)

@@ -8,7 +8,7 @@ static const char *const ROTS_SCHEDULES[] = {"exp", "linear", NULL};
 
 #define S fg_sampler_config
 const fg_field fg_sampler_fields[] = {
-    FG_FIELD_INT_(S, num_timesteps, 100, 2, 100000, "grid points of linspace(min_t, 1, T); T-1 Euler steps + a final call"),
+    FG_FIELD_INT_(S, num_timesteps, 100, 1, 100000, "grid points of linspace(min_t, 1, T); T-1 Euler steps + a final call"),
     FG_FIELD_FLOAT_(S, min_t, 0.01, 0.0, 0.999, "first time of the grid"),
     FG_FIELD_BOOL_(S, self_condition, true, "feed the previous prediction back as self-conditioning"),
     FG_FIELD_ENUM_(S, rots_schedule, FG_ROTS_SCHEDULE_EXP, ROTS_SCHEDULES, "rotation schedule: exp or linear"),

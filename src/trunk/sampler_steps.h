@@ -9,7 +9,7 @@
 #include "framegen/sampler.h"
 
 /* ts[T] = float32 linspace(min_t, 1, T) computed as torch does (first half
- * from the start, second half back from the end). T >= 2. */
+ * from the start, second half back from the end). T >= 1 (T = 1: [min_t]). */
 void fg_time_grid(int T, float min_t, float *ts);
 
 /* Sub-streams of one sample's randomness. */
