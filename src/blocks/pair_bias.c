@@ -7,11 +7,6 @@
 
 #include "blocks/pairformer_modules.h"
 
-typedef struct fg_pair_bias_params {
-    int num_heads;
-    bool compute_pair_bias;
-} fg_pair_bias_params;
-
 #define P fg_pair_bias_params
 static const fg_field FIELDS[] = {
     FG_FIELD_INT_(P, num_heads, 4, 1, 4096, "attention heads (node width must be a multiple)"),

@@ -117,6 +117,12 @@ typedef struct fg_pairformer_params {
     bool checkpointing;         /* accepted, unused (training) */
 } fg_pairformer_params;
 
+/* Hyperparameters of the "pair_bias" block type. */
+typedef struct fg_pair_bias_params {
+    int num_heads;
+    bool compute_pair_bias;
+} fg_pair_bias_params;
+
 /* The edge stack of one layer: z += tri_mul_out, tri_mul_in, tri_att_start,
  * tri_att_end, transition (named transition_name: "edge_transition" in
  * PairformerLayer, "transition_z" in PairformerNoSeqLayer). */
@@ -153,6 +159,13 @@ double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n);
  * none (taken from the arena). NULL only when the arena is out of memory. */
 const float *fg_pf_node_mask(const fg_block_io *io, int b, fg_arena *a);
 const float *fg_pf_edge_mask(const fg_block_io *io, int b, fg_arena *a);
+
+/* Random weights for layer `layer` of a stage of block type `type`
+ * ("pairformer", "pairformer_noseq", "pair_bias"; params: that type's struct)
+ * under "<prefix>layers.<layer>.", with the upstream names and shapes. */
+fg_status fg_pf_random_weights(fg_weights *w, const char *type, const char *prefix, int layer,
+                               const fg_block_dims *dims, const void *params, uint64_t seed,
+                               fg_error *err);
 
 /* Threads the OpenMP loops of a forward may use (sizes per-thread scratch). */
 int fg_pf_threads(void);
