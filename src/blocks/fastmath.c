@@ -1,0 +1,72 @@
+#include "blocks/fastmath.h"
+
+#include <math.h>
+
+/* `omp simd` lets the compiler vectorise the float reductions below without
+ * -ffast-math; the summation order is fixed by the build, not by threads. */
+
+void fg_fast_sigmoid(float *x, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++)
+        x[i] = fg_fast_sigmoidf(x[i]);
+}
+
+void fg_fast_mul_sigmoid(float *y, const float *a, const float *b, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++)
+        y[i] = a[i] * fg_fast_sigmoidf(b[i]);
+}
+
+void fg_fast_silu_mul(float *y, const float *a, const float *b, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++)
+        y[i] = a[i] * fg_fast_sigmoidf(a[i]) * b[i];
+}
+
+void fg_fast_softmax_row(float *r, int64_t n)
+{
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < n; j++)
+        mx = r[j] > mx ? r[j] : mx;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < n; j++) {
+        r[j] = fg_fast_expf(r[j] - mx);
+        s += r[j];
+    }
+    float inv = 1.0f / s;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++)
+        r[j] *= inv;
+}
+
+void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
+                const float *b, float eps)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        const float *xr = x + i * x_stride;
+        float *yr = y + i * C;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t c = 0; c < C; c++)
+            sum += xr[c];
+        float mean = sum / (float)C, var = 0.0f;
+#pragma omp simd reduction(+ : var)
+        for (int64_t c = 0; c < C; c++)
+            var += (xr[c] - mean) * (xr[c] - mean);
+        float inv = 1.0f / sqrtf(var / (float)C + eps);
+        if (g && b) {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++)
+                yr[c] = (xr[c] - mean) * inv * g[c] + b[c];
+        } else {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++)
+                yr[c] = (xr[c] - mean) * inv * (g ? g[c] : 1.0f) + (b ? b[c] : 0.0f);
+        }
+    }
+}
