@@ -6,7 +6,8 @@
 #include "framegen/block.h"
 
 #define FG_BLOCK_TYPES(X) \
-    /* one line per block type, in the order `--help` lists them */
+    /* one line per block type, in the order `--help` lists them */ \
+    X(ipa)
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
 #define ENTRY(name) &fg_block_##name,
