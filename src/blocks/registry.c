@@ -9,7 +9,8 @@
     /* one line per block type, in the order `--help` lists them */ \
     X(pairformer) \
     X(pairformer_noseq) \
-    X(pair_bias)
+    X(pair_bias) \
+    X(ipa)
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
 #define ENTRY(name) &fg_block_##name,
