@@ -6,6 +6,7 @@
 #include "framegen/block.h"
 
 #define FG_BLOCK_TYPES(X) \
+    X(double_pair) \
     /* one line per block type, in the order `--help` lists them */
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
