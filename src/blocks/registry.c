@@ -10,6 +10,7 @@
     X(pairformer) \
     X(pairformer_noseq) \
     X(pair_bias) \
+    X(double_pair) \
     X(ipa)
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
