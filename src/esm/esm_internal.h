@@ -1,0 +1,67 @@
+/* Internals of the ESM-2 model shared by its source files (not public API). */
+#ifndef FG_ESM_INTERNAL_H
+#define FG_ESM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "framegen/arena.h"
+#include "framegen/esm.h"
+
+/* Tensor roles; esm_tensor_name spells them in either naming scheme. */
+typedef enum esm_tensor {
+    /* per layer */
+    ESM_LN1_G, ESM_LN1_B, ESM_WQ, ESM_BQ, ESM_WK, ESM_BK, ESM_WV, ESM_BV, ESM_WO, ESM_BO,
+    ESM_LN2_G, ESM_LN2_B, ESM_W1, ESM_B1, ESM_W2, ESM_B2, ESM_INV_FREQ,
+    /* whole model */
+    ESM_EMBED, ESM_LNF_G, ESM_LNF_B, ESM_LM_DENSE_W, ESM_LM_DENSE_B, ESM_LM_LN_G, ESM_LM_LN_B,
+    ESM_LM_W, ESM_LM_B, ESM_POS_EMBED, ESM_LN_BEFORE,
+    ESM_TENSOR_COUNT
+} esm_tensor;
+
+/* Which spelling, plus the Hugging Face base ("esm." in EsmForMaskedLM, "" in EsmModel). */
+typedef struct esm_naming {
+    fg_esm_names names;
+    char prefix[128]; /* user prefix */
+    char base[16];
+} esm_naming;
+
+void esm_tensor_name(const esm_naming *nm, esm_tensor t, int layer, char *buf, size_t len);
+
+/* Shape lookup by full name: true and the shape when present. Lets the config
+ * derivation run on a shape table in tests (15B without 60 GB of weights). */
+typedef bool (*esm_shape_fn)(void *ctx, const char *name, int *ndim, int64_t *shape);
+bool esm_weights_shape(void *w, const char *name, int *ndim, int64_t *shape);
+
+/* Detects the naming scheme and reads the sizes from the tensor shapes. */
+fg_status esm_config_derive(esm_shape_fn shape, void *ctx, const fg_esm_options *opt,
+                            fg_esm_config *cfg, esm_naming *nm, fg_error *err);
+
+typedef struct esm_layer {
+    const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
+    const float *wq, *bq, *wk, *bk, *wv, *bv; /* [d, d], [d] */
+    const float *wqkv;  /* [3d, d] when the three weights lie back to back in memory, else NULL */
+    float *bqkv;        /* [3d] biases in wqkv's order (owned) */
+    int q_col, k_col, v_col; /* column of q, k, v in the [T, 3d] projection */
+    const float *wo, *bo, *w1, *b1, *w2, *b2;
+    const float *inv_freq; /* [head_dim / 2] */
+} esm_layer;
+
+struct fg_esm {
+    fg_esm_config cfg;
+    const float *embed;              /* [vocab, d] */
+    esm_layer *layers;               /* [n_layers] */
+    const float *lnf_g, *lnf_b;      /* emb_layer_norm_after */
+    const float *lm_dense_w, *lm_dense_b, *lm_ln_g, *lm_ln_b, *lm_w, *lm_b;
+    float *inv_freq_own;             /* [head_dim / 2] when no layer stores it */
+    fg_arena arena;                  /* forward scratch, reset per call */
+};
+
+/* Rotary tables for positions 0..max_len-1: cos/sin [max_len, head_dim/2]. */
+void esm_rotary_tables(const float *inv_freq, int half, int max_len, float *cos_t, float *sin_t);
+/* q *= scale then rotate q and k in place: rows of the packed batch,
+ * head h at columns h*head_dim of rows with stride ld; pos[t] = position in its sequence. */
+void esm_rotary_apply(float *q, float *k, int64_t ld, int64_t T, const int32_t *pos, int n_heads,
+                      int head_dim, float q_scale, const float *cos_t, const float *sin_t);
+
+#endif
