@@ -1,6 +1,7 @@
-/* The synthesising weight store (fg_weights_set_synth): claimed missing names
- * are created with the requested shape on lookup, unclaimed ones stay errors,
- * existing tensors are never replaced, wildcard shapes cannot be synthesised. */
+/* The synthesising weight store (fg_weights_set_synth): missing names are
+ * created with the requested shape on lookup, has() follows the claim
+ * predicate, existing tensors are never replaced, wildcard shapes cannot be
+ * synthesised. */
 #include <string.h>
 
 #include "fixture.h"
@@ -40,8 +41,13 @@ int main(void)
           "shape mismatch with a created tensor is still an error");
     const float *r = fg_weights_get(w, "real.bias", 1, (int64_t[]){2}, &err);
     fx_ok(&s, r && r[0] == 7 && r[1] == 8, "existing tensors are not replaced");
-    fx_ok(&s, fg_weights_get(w, "skip.x", 1, (int64_t[]){2}, &err) == NULL && strstr(err.msg, "missing"),
-          "unclaimed names stay missing: %s", err.msg);
+    fx_ok(&s, fg_weights_get(w, "skip.x", 1, (int64_t[]){2}, &err) != NULL && fg_weights_has(w, "skip.x"),
+          "unclaimed names are synthesised on lookup all the same");
+    fg_weights *plain;
+    fg_weights_create(&plain, &err);
+    fx_ok(&s, fg_weights_get(plain, "a.weight", 1, (int64_t[]){2}, &err) == NULL && strstr(err.msg, "missing"),
+          "a store without synth reports missing tensors: %s", err.msg);
+    fg_weights_free(plain);
     fx_ok(&s, fg_weights_get(w, "b.weight", 1, (int64_t[]){-1}, &err) == NULL && strstr(err.msg, "unknown shape"),
           "a wildcard shape cannot be synthesised: %s", err.msg);
     fg_weights_free(w);

@@ -48,10 +48,12 @@ bool fg_weights_used_at(const fg_weights *w, size_t i);
 void fg_weights_clear_used(fg_weights *w);
 int64_t fg_weights_total_params(const fg_weights *w);
 
-/* Synthesising store (random-weight tools): once set, a lookup of a missing
- * name that `claims` accepts creates the tensor with the requested shape and
- * fills it with `fill`; fg_weights_has answers true for claimed names. A lookup
- * with a wildcard dimension (< 0) cannot be synthesised and stays an error. */
+/* Synthesising store (random-weight tools, listing what a model expects): once
+ * set, a lookup (fg_weights_get) of a missing name creates the tensor with the
+ * requested shape and fills it with `fill`. fg_weights_has, which models use
+ * to probe optional parts, answers true for present names and for names that
+ * `claims` accepts (claims may be NULL: present names only). A lookup with a
+ * wildcard dimension (< 0) cannot be synthesised and stays an error. */
 typedef void (*fg_weights_fill_fn)(const char *name, int ndim, const int64_t *shape, float *data, void *user);
 typedef bool (*fg_weights_claim_fn)(const char *name, void *user);
 void fg_weights_set_synth(fg_weights *w, fg_weights_fill_fn fill, fg_weights_claim_fn claims, void *user);

@@ -44,7 +44,7 @@ void fg_weights_set_synth(fg_weights *w, fg_weights_fill_fn fill, fg_weights_cla
 
 static bool synth_claims(const fg_weights *w, const char *name)
 {
-    return w->synth_fill && (!w->synth_claims || w->synth_claims(name, w->synth_user));
+    return w->synth_fill && w->synth_claims && w->synth_claims(name, w->synth_user);
 }
 
 static struct entry *lookup(const fg_weights *cw, const char *name);
@@ -239,7 +239,7 @@ const float *fg_weights_get(fg_weights *w, const char *name, int ndim, const int
                             fg_error *err)
 {
     fg_tensor t;
-    if (!lookup(w, name) && synth_claims(w, name) && synthesise(w, name, ndim, shape, err) != FG_OK)
+    if (!lookup(w, name) && w->synth_fill && synthesise(w, name, ndim, shape, err) != FG_OK)
         return NULL;
     if (fg_weights_find(w, name, &t, err) != FG_OK)
         return NULL;
