@@ -15,9 +15,7 @@
 #include "framegen/backbone.h"
 #include "framegen/euler.h"
 #include "framegen/model.h"
-#ifdef FG_HAVE_MODEL
 #include "framegen/model_config.h"
-#endif
 #include "framegen/sampler.h"
 #include "trunk/sampler_steps.h"
 
@@ -282,7 +280,6 @@ static void whole_trajectory(fx_case *c, const rec *r, const fg_sampler_config *
     replay_free(&p);
 }
 
-#ifdef FG_HAVE_MODEL
 /* 3a. Our model on the recorded inputs of every call. */
 static void teacher_forced_calls(fx_case *c, const rec *r, fg_model *m)
 {
@@ -332,8 +329,8 @@ static fg_model *fixture_model(fx_case *c)
     fg_weights *w = fx_params(c);
     if (!w)
         return NULL;
-    if (!fx_expect(c, fg_model_config_from_reference(cJSON_GetObjectItemCaseSensitive(fx_hparams(c), "model"),
-                                                     &mc, &err) == FG_OK,
+    if (!fx_expect(c, fg_model_config_read(cJSON_GetObjectItemCaseSensitive(fx_hparams(c), "model"), "model",
+                                           &mc, &err) == FG_OK,
                    "model config from the case's hyperparameters%s%s", err.msg[0] ? ": " : "", err.msg))
         return NULL;
     fg_model_params mp = fg_model_default_params();
@@ -343,8 +340,6 @@ static fg_model *fixture_model(fx_case *c)
     fg_model_config_free(&mc);
     return m;
 }
-
-#endif
 
 int main(void)
 {
@@ -360,14 +355,12 @@ int main(void)
     fg_sampler_config cfg = fixture_config(&c, r.T);
     teacher_forced_updates(&c, &r, &cfg);
     whole_trajectory(&c, &r, &cfg, NULL);
-#ifdef FG_HAVE_MODEL
     fg_model *m = fixture_model(&c);
     if (m) {
         teacher_forced_calls(&c, &r, m);
         whole_trajectory(&c, &r, &cfg, m);
         fg_model_destroy(m);
     }
-#endif
     free_rec(&r);
     return fx_finish(&c);
 }
