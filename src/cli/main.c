@@ -6,6 +6,7 @@
 
 static const fg_cli_command COMMANDS[] = {
     {"info", "list a safetensors file's tensors, dtypes, shapes and metadata", fg_cmd_info},
+    {"generate", "generate backbones with a model config and write PDB/mmCIF files", fg_cmd_generate},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
