@@ -92,6 +92,22 @@ double fg_model_flops(const fg_model *m, int B, int N);
 /* Peak bytes of forward scratch seen so far. */
 size_t fg_model_scratch_peak(const fg_model *m);
 
+/* ---- the tensors of a config ------------------------------------------ */
+
+/* Writes random weights for the model of cfg to a safetensors file: every
+ * tensor the model looks up, under the reference's names, drawn from the
+ * counter RNG keyed by (seed, name) with the fixtures' rule: >= 2-D weights
+ * N(0, 1/fan_in), embeddings N(0, 1), LayerNorm gains 1 + N(0, 0.1^2), biases
+ * N(0, 0.1^2), other 1-D parameters N(0, 0.5^2). The final IPA block has an
+ * edge transition only when the config has a sequence trunk (as the reference). */
+fg_status fg_model_init_weights(const fg_model_config *cfg, uint64_t seed, const char *path, fg_error *err);
+
+/* Every tensor the model of cfg expects when built from w (optional parts as w
+ * has them): fn(name, ndim, shape, user) in lookup order. */
+typedef void (*fg_model_tensor_fn)(const char *name, int ndim, const int64_t *shape, void *user);
+fg_status fg_model_expected_tensors(const fg_model_config *cfg, const fg_weights *w, fg_model_tensor_fn fn,
+                                    void *user, fg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,15 +1,19 @@
-/* framegen info FILE.safetensors: what a weights file holds. */
+/* framegen info FILE.safetensors [--config C]: what a weights file holds,
+ * and whether it fits a config. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "framegen/safetensors.h"
+#include "info_config.h"
 
 static void info_usage(FILE *out)
 {
-    fprintf(out, "usage: framegen info FILE.safetensors\n\n"
+    fprintf(out, "usage: framegen info FILE.safetensors [--config C]\n\n"
                  "Lists every tensor (name, dtype, shape), the file's metadata and the\n"
-                 "total number of parameters.\n");
+                 "total number of parameters. With --config, instead checks that the file\n"
+                 "holds exactly the tensors the model of config C needs, naming every\n"
+                 "missing, unexpected or misshapen tensor (exit status 1 if any).\n");
 }
 
 static void print_file(const fg_st_file *f)
@@ -34,8 +38,14 @@ static void print_file(const fg_st_file *f)
 
 int fg_cmd_info(int argc, char **argv)
 {
-    const char *file = NULL;
+    const char *file = NULL, *config = NULL;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc)
+                return fg_cli_fail(FG_EXIT_USAGE, "info", "--config needs a value");
+            config = argv[++i];
+            continue;
+        }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             info_usage(stdout);
             return FG_EXIT_OK;
@@ -50,6 +60,8 @@ int fg_cmd_info(int argc, char **argv)
         info_usage(stderr);
         return FG_EXIT_USAGE;
     }
+    if (config)
+        return fg_info_check_config(file, config);
     fg_st_file *f;
     fg_error err;
     if (fg_st_open(file, &f, &err) != FG_OK)
