@@ -363,7 +363,8 @@ fg_status fg_edge_features_forward(const fg_edge_features *e, const fg_edge_feat
     const int64_t BN = (int64_t)in->B * N, nr = 2 * (int64_t)N - 1;
     if (st != FG_OK || BN == 0)
         return st;
-    edge_ctx x = {e, in, NULL, NULL, NULL, edge_embed, N < TILE_PAIRS ? TILE_PAIRS / N : 1};
+    const int rows = TILE_PAIRS / N < 1 ? 1 : TILE_PAIRS / N > N ? N : TILE_PAIRS / N;
+    edge_ctx x = {e, in, NULL, NULL, NULL, edge_embed, rows};
     const int64_t tile = (int64_t)x.rows * N;
     const int nth = fg_get_threads() > 0 ? fg_get_threads() : 1;
     fg_arena_mark mark = fg_arena_save(scratch);
