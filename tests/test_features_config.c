@@ -56,22 +56,15 @@ static void check_default_model(fx_suite *s, const cJSON *root, fg_node_features
           "node width mismatch -> \"%s\"", err.msg);
 }
 
-static void expect_node_error(fx_suite *s, const char *json, const char *needle)
+/* Reads json with the node (edge = 0) or edge (edge = 1) reader; expects a config error containing needle. */
+static void expect_error(fx_suite *s, int edge, const char *json, const char *needle)
 {
-    fg_node_features_params p;
+    fg_node_features_params np;
+    fg_edge_features_params ep;
     fg_error err = {0};
     cJSON *o = cJSON_Parse(json);
-    fg_status st = fg_node_features_read(o, "model.node_features", &p, &err);
-    cJSON_Delete(o);
-    fx_ok(s, st == FG_ERR_CONFIG && strstr(err.msg, needle), "%s -> \"%s\"", json, err.msg);
-}
-
-static void expect_edge_error(fx_suite *s, const char *json, const char *needle)
-{
-    fg_edge_features_params p;
-    fg_error err = {0};
-    cJSON *o = cJSON_Parse(json);
-    fg_status st = fg_edge_features_read(o, "model.edge_features", &p, &err);
+    fg_status st = edge ? fg_edge_features_read(o, "model.edge_features", &ep, &err)
+                        : fg_node_features_read(o, "model.node_features", &np, &err);
     cJSON_Delete(o);
     fx_ok(s, st == FG_ERR_CONFIG && strstr(err.msg, needle), "%s -> \"%s\"", json, err.msg);
 }
@@ -89,18 +82,18 @@ static void check_defaults_and_errors(fx_suite *s)
     fx_ok(s, ep.c_p == 128 && ep.feat_dim == 64 && ep.contact_conditioning.enabled &&
               ep.contact_conditioning.pair_dim == 128 && fg_edge_features_in_dim(&ep) == 3 * 64 + 44 + 1 + 2,
           "edge defaults, in_dim %d", fg_edge_features_in_dim(&ep));
-    expect_node_error(s, "{\"c_pos_embb\": 8}", "model.node_features.c_pos_embb: unknown key");
-    expect_node_error(s, "{\"c_pos_emb\": 31}", "model.node_features.c_pos_emb: must be even");
-    expect_node_error(s, "{\"pos_embed_method\": \"learned\"}", "model.node_features.pos_embed_method: unknown value");
-    expect_node_error(s, "{\"c_timestep_emb\": 2}", "model.node_features.c_timestep_emb: 2 is out of range");
-    expect_edge_error(s, "{\"feat_dim\": 15}", "model.edge_features.feat_dim: must be even");
-    expect_edge_error(s, "{\"c_p\": 32, \"contact_conditioning\": {\"enabled\": true, \"pair_dim\": 64}}",
-                      "model.edge_features.contact_conditioning.pair_dim: 64 does not match c_p 32");
-    expect_edge_error(s, "{\"contact_conditioning\": {\"enabeld\": true}}",
-                      "model.edge_features.contact_conditioning.enabeld: unknown key");
-    expect_edge_error(s, "{\"contact_conditioning\": {\"dist_min\": 20, \"dist_max\": 4}}",
-                      "dist_max 4 must exceed dist_min 20");
-    expect_edge_error(s, "{\"num_bins\": 1}", "model.edge_features.num_bins: 1 is out of range");
+    expect_error(s, 0, "{\"c_pos_embb\": 8}", "model.node_features.c_pos_embb: unknown key");
+    expect_error(s, 0, "{\"c_pos_emb\": 31}", "model.node_features.c_pos_emb: must be even");
+    expect_error(s, 0, "{\"pos_embed_method\": \"learned\"}", "model.node_features.pos_embed_method: unknown value");
+    expect_error(s, 0, "{\"c_timestep_emb\": 2}", "model.node_features.c_timestep_emb: 2 is out of range");
+    expect_error(s, 1, "{\"feat_dim\": 15}", "model.edge_features.feat_dim: must be even");
+    expect_error(s, 1, "{\"c_p\": 32, \"contact_conditioning\": {\"enabled\": true, \"pair_dim\": 64}}",
+                 "model.edge_features.contact_conditioning.pair_dim: 64 does not match c_p 32");
+    expect_error(s, 1, "{\"contact_conditioning\": {\"enabeld\": true}}",
+                 "model.edge_features.contact_conditioning.enabeld: unknown key");
+    expect_error(s, 1, "{\"contact_conditioning\": {\"dist_min\": 20, \"dist_max\": 4}}",
+                 "dist_max 4 must exceed dist_min 20");
+    expect_error(s, 1, "{\"num_bins\": 1}", "model.edge_features.num_bins: 1 is out of range");
 }
 
 /* The shared default model's weights under the FlowModel prefixes. */

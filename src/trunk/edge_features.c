@@ -77,14 +77,14 @@ static fg_status derive(fg_edge_features *e)
 {
     const int cp = e->p.c_p, nb = e->p.num_bins, K = e->in_dim;
     const int fd = e->p.contact_conditioning.fourier_dim;
-    const size_t n = (size_t)2 * nb + (size_t)2 * nb * cp + 5 * (size_t)cp + (size_t)fd;
+    const size_t n = (size_t)2 * nb + (size_t)2 * nb * cp + 6 * (size_t)cp + (size_t)fd;
     float *buf = calloc(n, sizeof *buf); /* one block for every derived array */
     if (!buf)
         return FG_ERR_NOMEM;
     e->lower = buf, e->upper = e->lower + nb;
     e->dgram_T = e->upper + nb, e->sc_T = e->dgram_T + (size_t)nb * cp;
     e->w_chain = e->sc_T + (size_t)nb * cp, e->w_diff_i = e->w_chain + cp, e->w_diff_j = e->w_diff_i + cp;
-    e->cc_row0 = e->w_diff_j + cp, e->cc_row1 = e->cc_row0 + cp;
+    e->cc_row0 = e->w_diff_j + cp, e->cc_row1 = e->cc_row0 + cp, e->zero_row = e->cc_row1 + cp;
     fg_distogram_edges(e->lower, e->upper, FG_EDGE_DGRAM_MIN, FG_EDGE_DGRAM_MAX, nb);
     take_cols(e->dgram_T, e->W0, K, cp, fg_edge_col_dgram(e), nb);
     take_cols(e->sc_T, e->W0, K, cp, fg_edge_col_sc(e), nb);
@@ -95,7 +95,7 @@ static fg_status derive(fg_edge_features *e)
         take_cols(e->w_diff_j, e->W0, K, cp, fg_edge_col_diffuse(e) + 1, 1);
     }
     if (e->p.contact_conditioning.enabled) {
-        float *four = e->cc_row1 + cp; /* [fd] */
+        float *four = e->zero_row + cp; /* [fd] */
         const float zero = 0.0f, one = 1.0f;
         contact_embed(e, &zero, 1, four, e->cc_row0);
         contact_embed(e, &one, 1, four, e->cc_row1);
@@ -206,13 +206,25 @@ typedef struct edge_ctx {
 
 typedef struct edge_tls {
     float *H;     /* [tile, c_p] hidden layer */
-    float *G;     /* [tile, c_p] contact terms */
+    float *G;     /* [tile, c_p] first layer, later the contact terms */
     float *four;  /* [tile, fd] Fourier features */
     float *cval;  /* [tile] normalised contacts needing the full computation */
     int *sel;     /* [tile] their pair index within the tile */
 } edge_tls;
 
-/* Z[(i - i0) N + j, :] = relu(first layer) of the pairs of rows i0..i1-1. */
+/* z = relu(a + cj + r + wd + ws + wc) over c_p values: one pass per pair. */
+static void pair_sum_relu(float *restrict z, const float *restrict a, const float *restrict cj,
+                          const float *restrict r, const float *restrict wd, const float *restrict ws,
+                          const float *restrict wc, int cp)
+{
+    for (int c = 0; c < cp; c++) {
+        const float v = a[c] + cj[c] + r[c] + wd[c] + ws[c] + wc[c];
+        z[c] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+/* Z[(i - i0) N + j, :] = relu(first layer) of the pairs of rows i0..i1-1. Absent
+ * terms (no bin, other chain, switch off) read the zero row. */
 static void tile_first_layer(const edge_ctx *x, int b, int i0, int i1, float *Z)
 {
     const fg_edge_features *e = x->e;
@@ -224,29 +236,46 @@ static void tile_first_layer(const edge_ctx *x, int b, int i0, int i1, float *Z)
     for (int i = i0; i < i1; i++) {
         const float *a = x->A + ((int64_t)b * N + i) * cp;
         for (int j = 0; j < N; j++) {
-            const float *cj = x->C + ((int64_t)b * N + j) * cp;
-            const float *r = x->R + (int64_t)(i - j + N - 1) * cp;
             const int kd = fg_distogram_bin(fg_dist3(tr + i * 3, tr + j * 3), e->lower, e->upper, nb);
             /* No trans_sc = zeros: distance 0 lies below the first edge, in no bin. */
             const int ks = sc ? fg_distogram_bin(fg_dist3(sc + i * 3, sc + j * 3), e->lower, e->upper, nb) : -1;
-            const float *wd = kd >= 0 ? e->dgram_T + (int64_t)kd * cp : NULL;
-            const float *ws = ks >= 0 ? e->sc_T + (int64_t)ks * cp : NULL;
-            const float *wc = ch && ch[i] == ch[j] ? e->w_chain : NULL;
-            float *z = Z + ((int64_t)(i - i0) * N + j) * cp;
-            for (int c = 0; c < cp; c++)
-                z[c] = a[c] + cj[c] + r[c];
-            if (wd)
-                for (int c = 0; c < cp; c++)
-                    z[c] += wd[c];
-            if (ws)
-                for (int c = 0; c < cp; c++)
-                    z[c] += ws[c];
-            if (wc)
-                for (int c = 0; c < cp; c++)
-                    z[c] += wc[c];
-            for (int c = 0; c < cp; c++)
-                z[c] = z[c] > 0.0f ? z[c] : 0.0f;
+            pair_sum_relu(Z + ((int64_t)(i - i0) * N + j) * cp, a, x->C + ((int64_t)b * N + j) * cp,
+                          x->R + (int64_t)(i - j + N - 1) * cp,
+                          kd >= 0 ? e->dgram_T + (int64_t)kd * cp : e->zero_row,
+                          ks >= 0 ? e->sc_T + (int64_t)ks * cp : e->zero_row,
+                          ch && ch[i] == ch[j] ? e->w_chain : e->zero_row, cp);
         }
+    }
+}
+
+/* Y[q, :] = LayerNorm(X[q, :]) * m[q] for T rows of C values; float sums in
+ * 8 fixed lanes (vectorisable, same order on every run). */
+static void layernorm_mask_rows(float *Y, const float *X, int64_t T, int C, const float *g, const float *b,
+                                const float *m)
+{
+    for (int64_t q = 0; q < T; q++) {
+        const float *restrict z = X + q * C;
+        float *restrict y = Y + q * C;
+        float s[8] = {0}, v[8] = {0}, sum = 0.0f, var = 0.0f;
+        int c = 0;
+        for (; c + 8 <= C; c += 8)
+            for (int l = 0; l < 8; l++)
+                s[l] += z[c + l];
+        for (; c < C; c++)
+            sum += z[c];
+        for (int l = 0; l < 8; l++)
+            sum += s[l];
+        const float mean = sum / (float)C;
+        for (c = 0; c + 8 <= C; c += 8)
+            for (int l = 0; l < 8; l++)
+                v[l] += (z[c + l] - mean) * (z[c + l] - mean);
+        for (; c < C; c++)
+            var += (z[c] - mean) * (z[c] - mean);
+        for (int l = 0; l < 8; l++)
+            var += v[l];
+        const float inv = 1.0f / sqrtf(var / (float)C + 1e-5f), mq = m[q];
+        for (c = 0; c < C; c++)
+            y[c] = ((z[c] - mean) * inv * g[c] + b[c]) * mq;
     }
 }
 
@@ -287,16 +316,14 @@ static void edge_tile(const edge_ctx *x, int b, int i0, const edge_tls *t)
     const int i1 = i0 + x->rows < N ? i0 + x->rows : N;
     const int64_t q0 = (int64_t)i0 * N, T = (int64_t)(i1 - i0) * N;
     float *Z = x->out + ((int64_t)b * N * N + q0) * cp; /* [T, c_p] this tile of the output */
-    tile_first_layer(x, b, i0, i1, Z);
-    fg_linear(t->H, Z, e->W1, e->b1, T, cp, cp);
+    /* The first layer goes to thread-local G (in cache), not to the output,
+     * whose first touch would stall the gather loop. */
+    tile_first_layer(x, b, i0, i1, t->G);
+    fg_linear(t->H, t->G, e->W1, e->b1, T, cp, cp);
     for (int64_t k = 0; k < T * cp; k++)
         t->H[k] = t->H[k] > 0.0f ? t->H[k] : 0.0f;
-    fg_linear(Z, t->H, e->W2, e->b2, T, cp, cp);
-    fg_layernorm(Z, Z, e->ln_g, e->ln_b, T, cp, 1e-5f);
-    const float *m = x->in->edge_mask + (int64_t)b * N * N + q0;
-    for (int64_t q = 0; q < T; q++)
-        for (int c = 0; c < cp; c++)
-            Z[q * cp + c] *= m[q];
+    fg_linear(t->G, t->H, e->W2, e->b2, T, cp, cp);
+    layernorm_mask_rows(Z, t->G, T, cp, e->ln_g, e->ln_b, x->in->edge_mask + (int64_t)b * N * N + q0);
     if (e->p.contact_conditioning.enabled && x->in->contact)
         tile_contact(x, b, q0, T, Z, t);
 }
@@ -336,7 +363,8 @@ fg_status fg_edge_features_forward(const fg_edge_features *e, const fg_edge_feat
     const int64_t BN = (int64_t)in->B * N, nr = 2 * (int64_t)N - 1;
     if (st != FG_OK || BN == 0)
         return st;
-    edge_ctx x = {e, in, NULL, NULL, NULL, edge_embed, N < TILE_PAIRS ? TILE_PAIRS / N : 1};
+    const int rows = TILE_PAIRS / N < 1 ? 1 : TILE_PAIRS / N > N ? N : TILE_PAIRS / N;
+    edge_ctx x = {e, in, NULL, NULL, NULL, edge_embed, rows};
     const int64_t tile = (int64_t)x.rows * N;
     const int nth = fg_get_threads() > 0 ? fg_get_threads() : 1;
     fg_arena_mark mark = fg_arena_save(scratch);

@@ -27,6 +27,7 @@ struct fg_edge_features {
     float *w_chain;                /* [c_p] W0 column of the same-chain indicator (embed_chain) */
     float *w_diff_i, *w_diff_j;    /* [c_p] W0 columns of diffuse_i, diffuse_j (embed_diffuse_mask) */
     float *cc_row0, *cc_row1;      /* [c_p] conditioning term at c = 0 and c = 1 (enabled) */
+    float *zero_row;               /* [c_p] zeros: the term of an absent feature */
 };
 
 /* Column offsets of the feature groups in W0 / the concatenated features. */
