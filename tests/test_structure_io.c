@@ -157,6 +157,136 @@ static void explicit_format(fx_suite *s)
     fg_structure_free(a);
 }
 
+/* One PDB ATOM/HETATM record (80 columns + newline) appended to buf. */
+static void pdb_atom(char *buf, size_t cap, const char *rec, const char *name, char altloc,
+                     const char *resname, char chain, int resnum, float x, float y, float z)
+{
+    size_t n = strlen(buf);
+    int serial = 0;
+    for (const char *p = buf; (p = strchr(p, '\n')); p++)
+        serial++;
+    char name4[8], elem[3] = {name[0], '\0', '\0'};
+    if (strcmp(name, "SE") == 0)
+        elem[1] = 'E';
+    snprintf(name4, sizeof name4, strlen(name) < 4 ? " %-3s" : "%s", name); /* " CA " */
+    snprintf(buf + n, cap - n,
+             "%-6s%5d %-4s%c%3s %c%4d    %8.3f%8.3f%8.3f%6.2f%6.2f          %2s  \n", rec,
+             serial + 1, name4, altloc, resname, chain, resnum, x, y, z, 1.0, 20.0, elem);
+}
+
+/* A deposited-style PDB: altlocs, a ligand and waters after TER, an MSE
+ * HETATM inside a chain, a DNA chain and a water-only chain. Only chains A
+ * (GSA, first altloc) and B (MK) are protein. */
+static void heterogeneous_pdb(fx_suite *s)
+{
+    char buf[8192] = "HEADER    TEST\n";
+    const size_t cap = sizeof buf;
+    static const char *bb[4] = {"N", "CA", "C", "O"};
+    static const char *names_a[3] = {"GLY", "SER", "ALA"};
+    for (int r = 0; r < 3; r++)
+        for (int k = 0; k < 4; k++) {
+            float x = 3.8f * (float)r + 0.5f * (float)k;
+            pdb_atom(buf, cap, "ATOM", bb[k], r == 1 && k == 1 ? 'A' : ' ', names_a[r], 'A',
+                     r + 1, x, 1.0f, 2.0f);
+            if (r == 1 && k == 1) /* altloc B of SER CA, 1 A away */
+                pdb_atom(buf, cap, "ATOM", "CA", 'B', "SER", 'A', 2, x + 1.0f, 1.0f, 2.0f);
+        }
+    strcat(buf, "TER\n");
+    pdb_atom(buf, cap, "HETATM", "C1", ' ', "GOL", 'A', 101, 9.0f, 9.0f, 9.0f);
+    pdb_atom(buf, cap, "HETATM", "O", ' ', "HOH", 'A', 201, 8.0f, 8.0f, 8.0f);
+    for (int k = 0; k < 4; k++)
+        pdb_atom(buf, cap, "HETATM", bb[k], ' ', "MSE", 'B', 1, 0.5f * (float)k, 5.0f, 5.0f);
+    pdb_atom(buf, cap, "HETATM", "SE", ' ', "MSE", 'B', 1, 1.0f, 6.0f, 6.0f);
+    for (int k = 0; k < 4; k++)
+        pdb_atom(buf, cap, "ATOM", bb[k], ' ', "LYS", 'B', 2, 3.8f + 0.5f * (float)k, 5.0f, 5.0f);
+    strcat(buf, "TER\n");
+    pdb_atom(buf, cap, "ATOM", "P", ' ', "DA", 'C', 1, 0.0f, -5.0f, 0.0f);
+    pdb_atom(buf, cap, "ATOM", "N9", ' ', "DA", 'C', 1, 1.0f, -5.0f, 0.0f);
+    strcat(buf, "TER\n");
+    pdb_atom(buf, cap, "HETATM", "O", ' ', "HOH", 'D', 1, 0.0f, 0.0f, -9.0f);
+    strcat(buf, "END\n");
+
+    char path[256];
+    snprintf(path, sizeof path, "%s/deposited.pdb", dir);
+    tu_write_bytes(path, buf, strlen(buf));
+    fg_structure *got = NULL;
+    fg_error err = {0};
+    if (!fx_ok(s, fg_structure_read(path, FG_STRUCT_AUTO, &got, &err) == FG_OK, "read %s %s",
+               path, err.msg))
+        return;
+    int ok = got->n_chains == 2 && strcmp(got->chains[0].id, "A") == 0 &&
+             strcmp(got->chains[1].id, "B") == 0;
+    fx_ok(s, ok, "deposited PDB: protein chains A and B only (got %d chains)", got->n_chains);
+    if (ok) {
+        const fg_chain *a = &got->chains[0], *b = &got->chains[1];
+        fx_ok(s, strcmp(a->seq, "GSA") == 0 && strcmp(b->seq, "MK") == 0,
+              "deposited PDB: sequences GSA, MK (MSE -> M), no ligand or water (got %s, %s)",
+              a->seq, b->seq);
+        fx_ok(s, strcmp(b->resname, "MSE") == 0, "deposited PDB: MSE keeps its name");
+        fx_ok(s, a->len == 3 && fabsf(a->xyz[(1 * 4 + 1) * 3] - 4.3f) < 1e-4f,
+              "deposited PDB: first altloc of SER CA (x %.3f, want 4.300)",
+              a->len == 3 ? a->xyz[(1 * 4 + 1) * 3] : -1.0f);
+        fx_ok(s, a->bfactor && fabsf(a->bfactor[0] - 20.0f) < 1e-4f, "deposited PDB: B-factors read");
+    }
+    fg_structure_free(got);
+}
+
+/* mmCIF with author chain ids different from label ids, entity types for a
+ * ligand and waters, altlocs and two models: chain X (GS) from model 1. */
+static void heterogeneous_mmcif(fx_suite *s)
+{
+    static const char cif[] =
+        "data_test\n"
+        "loop_\n_entity.id\n_entity.type\n1 polymer\n2 non-polymer\n3 water\n"
+        "loop_\n"
+        "_atom_site.group_PDB\n_atom_site.id\n_atom_site.type_symbol\n"
+        "_atom_site.label_atom_id\n_atom_site.label_alt_id\n_atom_site.label_comp_id\n"
+        "_atom_site.label_asym_id\n_atom_site.label_entity_id\n_atom_site.label_seq_id\n"
+        "_atom_site.pdbx_PDB_ins_code\n_atom_site.Cartn_x\n_atom_site.Cartn_y\n"
+        "_atom_site.Cartn_z\n_atom_site.occupancy\n_atom_site.B_iso_or_equiv\n"
+        "_atom_site.auth_seq_id\n_atom_site.auth_asym_id\n_atom_site.pdbx_PDB_model_num\n"
+        "ATOM 1 N N . GLY A 1 1 ? 0.000 1.000 2.000 1 11.5 5 X 1\n"
+        "ATOM 2 C CA . GLY A 1 1 ? 1.000 1.000 2.000 1 12.5 5 X 1\n"
+        "ATOM 3 C C . GLY A 1 1 ? 2.000 1.000 2.000 1 13.5 5 X 1\n"
+        "ATOM 4 O O . GLY A 1 1 ? 3.000 1.000 2.000 1 14.5 5 X 1\n"
+        "ATOM 5 N N . SER A 1 2 ? 4.000 1.000 2.000 1 15.5 6 X 1\n"
+        "ATOM 6 C CA A SER A 1 2 ? 5.000 1.000 2.000 0.6 16.5 6 X 1\n"
+        "ATOM 7 C CA B SER A 1 2 ? 5.500 1.000 2.000 0.4 16.5 6 X 1\n"
+        "ATOM 8 C C . SER A 1 2 ? 6.000 1.000 2.000 1 17.5 6 X 1\n"
+        "HETATM 9 C C1 . GOL B 2 . ? 9.000 9.000 9.000 1 30 101 X 1\n"
+        "HETATM 10 O O . HOH C 3 . ? 8.000 8.000 8.000 1 30 201 X 1\n"
+        "ATOM 11 N N . GLY A 1 1 ? 10.000 1.000 2.000 1 11.5 5 X 2\n"
+        "ATOM 12 C CA . GLY A 1 1 ? 11.000 1.000 2.000 1 12.5 5 X 2\n"
+        "ATOM 13 C C . GLY A 1 1 ? 12.000 1.000 2.000 1 13.5 5 X 2\n"
+        "ATOM 14 N N . SER A 1 2 ? 14.000 1.000 2.000 1 15.5 6 X 2\n"
+        "ATOM 15 C CA . SER A 1 2 ? 15.000 1.000 2.000 1 16.5 6 X 2\n"
+        "ATOM 16 C C . SER A 1 2 ? 16.000 1.000 2.000 1 17.5 6 X 2\n"
+        "#\n";
+    char path[256];
+    snprintf(path, sizeof path, "%s/deposited.cif", dir);
+    tu_write_bytes(path, cif, sizeof cif - 1);
+    fg_structure *got = NULL;
+    fg_error err = {0};
+    int n_models = 0;
+    if (!fx_ok(s, fg_structure_read_model(path, FG_STRUCT_AUTO, 0, &got, &n_models, &err) ==
+                      FG_OK, "read %s %s", path, err.msg))
+        return;
+    const fg_chain *x = got->n_chains == 1 ? &got->chains[0] : NULL;
+    fx_ok(s, x && strcmp(x->id, "X") == 0 && strcmp(x->seq, "GS") == 0 && n_models == 2,
+          "deposited mmCIF: one chain, author id X, sequence GS, 2 models (got %d chains, "
+          "%d models)", got->n_chains, n_models);
+    if (x && x->len == 2) {
+        fx_ok(s, x->resnum[0] == 5 && x->resnum[1] == 6, "deposited mmCIF: author numbers 5, 6");
+        fx_ok(s, fabsf(x->xyz[(1 * 4 + 1) * 3] - 5.0f) < 1e-4f && fabsf(x->xyz[0]) < 1e-4f,
+              "deposited mmCIF: model 1 coordinates, first altloc");
+        fx_ok(s, x->mask[1 * 4 + FG_BB_O] == 0 && x->mask[0 * 4 + FG_BB_O] == 1,
+              "deposited mmCIF: missing O of SER masked");
+        fx_ok(s, fabsf(x->bfactor[0] - 12.5f) < 1e-4f, "deposited mmCIF: CA B-factor (%.2f)",
+              x->bfactor[0]);
+    }
+    fg_structure_free(got);
+}
+
 static void helpers(fx_suite *s)
 {
     fx_ok(s, fg_aa_one_letter("TRP") == 'W' && fg_aa_one_letter("MSE") == 'M' &&
@@ -193,6 +323,8 @@ int main(void)
     trajectory(&s, "traj.cif");
     chain_ids(&s);
     explicit_format(&s);
+    heterogeneous_pdb(&s);
+    heterogeneous_mmcif(&s);
     helpers(&s);
     fg_structure_free(want);
     tu_rm_dir(dir);

@@ -84,7 +84,9 @@ fg_status fg_structure_read_model(const char *path, fg_struct_format fmt, int mo
                                   fg_structure **out, int *n_models, fg_error *err);
 
 /* Writes the atoms with mask 1 (N, CA, C, O; B-factor column = bfactor, or 0)
- * as PDB or mmCIF (fmt AUTO: from the extension, error if unknown). The file
+ * as PDB or mmCIF (fmt AUTO: from the extension, error if unknown); a residue
+ * with no atom present is absent from the file. Coordinates are written to
+ * 0.001 A and B-factors to 0.01 in both formats. The file
  * is written under a temporary name and renamed when complete: on failure no
  * file is left behind. PDB chain ids must be 1-2 characters. */
 fg_status fg_structure_write(const fg_structure *s, const char *path, fg_struct_format fmt,

@@ -33,6 +33,13 @@ static int buf_reserve(text_buf *b, size_t extra)
     return 1;
 }
 
+/* zlib's messages start with the file name, which ours already give. */
+static const char *strip_path(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
+}
+
 static fg_status read_gzip(const char *path, text_buf *b, fg_error *err)
 {
     gzFile gz = gzopen(path, "rb");
@@ -60,7 +67,7 @@ static fg_status read_gzip(const char *path, text_buf *b, fg_error *err)
          * Z_BUF_ERROR ("unexpected end of file") behind. */
         if (n < 0 || (zerr != Z_OK && zerr != Z_STREAM_END))
             st = fg_error_set(err, FG_ERR_FORMAT, "%s: unreadable gzip data: %s", path,
-                              zerr == Z_ERRNO ? strerror(errno) : msg);
+                              zerr == Z_ERRNO ? strerror(errno) : strip_path(msg, path));
         break;
     }
     int rc = gzclose_r(gz);

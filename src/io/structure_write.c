@@ -47,31 +47,40 @@ static fg_status check_residue(const fg_chain *ch, int i, int pdb, const char *p
     if (ch->icode[i] != ' ' && !isalnum((unsigned char)ch->icode[i]))
         return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d: bad insertion code "
                             "(a letter, a digit or ' ')", path, ch->id, num);
+    static const char *const atom_names[FG_BB_ATOMS] = {"N", "CA", "C", "O"};
     for (int k = 0; k < FG_BB_ATOMS; k++) {
         const float *p = ch->xyz + ((size_t)i * FG_BB_ATOMS + k) * 3; /* [3] */
         if (!ch->mask[(size_t)i * FG_BB_ATOMS + k])
             continue;
-        for (int d = 0; d < 3; d++)
-            if (!isfinite(p[d]) || (pdb && (p[d] < PDB_XYZ_MIN || p[d] > PDB_XYZ_MAX)))
-                return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d atom %d: "
-                                    "coordinate %g not %s", path, ch->id, num, k, (double)p[d],
-                                    pdb ? "finite within the PDB's -999.999..9999.999"
-                                        : "finite");
+        for (int d = 0; d < 3; d++) {
+            if (!isfinite(p[d]))
+                return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d atom %s: "
+                                    "coordinate is %g", path, ch->id, num, atom_names[k],
+                                    (double)p[d]);
+            if (pdb && (p[d] < PDB_XYZ_MIN || p[d] > PDB_XYZ_MAX))
+                return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d atom %s: "
+                                    "coordinate %g outside the PDB's %.3f..%.3f", path, ch->id,
+                                    num, atom_names[k], (double)p[d], PDB_XYZ_MIN, PDB_XYZ_MAX);
+        }
     }
     float b = ch->bfactor ? ch->bfactor[i] : 0.0f;
     if (!isfinite(b) || (pdb && (b < PDB_B_MIN || b > PDB_B_MAX)))
-        return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d: B-factor %g not %s",
-                            path, ch->id, num, (double)b,
-                            pdb ? "finite within the PDB's -99.99..999.99" : "finite");
+        return fg_error_set(err, FG_ERR_INVALID, "%s: chain %s residue %d: B-factor %g %s", path,
+                            ch->id, num, (double)b,
+                            !isfinite(b) ? "is not finite" : "outside the PDB's -99.99..999.99");
     return FG_OK;
 }
 
 static fg_status check_chain(const fg_chain *ch, const fg_chain *ref, int m, int pdb,
                              const char *path, fg_error *err)
 {
-    if (memchr(ch->id, '\0', sizeof ch->id) == NULL || !is_token(ch->id, pdb ? 2 : 7))
-        return fg_error_set(err, FG_ERR_INVALID, "%s: model %d: bad chain id (1-%d printable "
-                            "characters)", path, m + 1, pdb ? 2 : 7);
+    if (memchr(ch->id, '\0', sizeof ch->id) == NULL)
+        return fg_error_set(err, FG_ERR_INVALID, "%s: model %d: chain id not NUL-terminated",
+                            path, m + 1);
+    if (!is_token(ch->id, pdb ? 2 : 7))
+        return fg_error_set(err, FG_ERR_INVALID, "%s: model %d: bad chain id '%s' (%s: 1-%d "
+                            "printable characters)", path, m + 1, ch->id, pdb ? "PDB" : "mmCIF",
+                            pdb ? 2 : 7);
     if (ch->len < 1)
         return fg_error_set(err, FG_ERR_INVALID, "%s: model %d chain %s has no residues", path,
                             m + 1, ch->id);
