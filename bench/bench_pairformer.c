@@ -87,23 +87,30 @@ static int step_block(void *ctx, state *st)
     return 0;
 }
 
-static void bench_block(const opts *o, state *st, const char *type, const char *label)
+/* Layer 0 of block type `type` with default hyperparameters and random weights (kept in *w). */
+static blk_ctx make_block(const char *type, fg_weights **w)
 {
-    if (!wanted(o, label))
-        return;
     const fg_block_type *t = fg_block_type_find(type);
     unsigned char params[512];
     fg_fields_defaults(t->fields, t->n_fields, params);
     fg_block_dims dims = {C_S, C_Z};
-    fg_weights *w = NULL;
     fg_error err;
     blk_ctx b = {t, NULL};
-    if (fg_weights_create(&w, &err) != FG_OK ||
-        fg_pf_random_weights(w, type, "", 0, &dims, params, 1, &err) != FG_OK ||
-        t->create(params, &dims, w, "", 0, &b.self, &err) != FG_OK) {
-        fprintf(stderr, "%s: %s\n", label, err.msg);
+    if (fg_weights_create(w, &err) != FG_OK || fg_pf_random_weights(*w, type, "", 0, &dims, params, 1, &err) != FG_OK ||
+        t->create(params, &dims, *w, "", 0, &b.self, &err) != FG_OK) {
+        fprintf(stderr, "%s: %s\n", type, err.msg);
         exit(1);
     }
+    return b;
+}
+
+static void bench_block(const opts *o, state *st, const char *type, const char *label)
+{
+    if (!wanted(o, label))
+        return;
+    fg_weights *w = NULL;
+    blk_ctx b = make_block(type, &w);
+    const fg_block_type *t = b.type;
     double sec = time_steps(step_block, &b, st, reps_for(o, st->L), 1);
     if (sec > 0)
         emit(o, label, st->L, sec, t->flops(b.self, 1, st->L), reps_for(o, st->L));
@@ -253,19 +260,9 @@ static void run_l1024(const opts *o)
     for (int i = 0; i < L; i++)
         st.node_mask[i] = 1.0f;
     fg_arena_init(&st.arena, 0);
-    const fg_block_type *t = fg_block_type_find("pairformer");
-    unsigned char params[512];
-    fg_fields_defaults(t->fields, t->n_fields, params);
-    fg_block_dims dims = {C_S, C_Z};
     fg_weights *w = NULL;
-    fg_error err;
-    blk_ctx b = {t, NULL};
-    fg_weights_create(&w, &err);
-    fg_pf_random_weights(w, "pairformer", "", 0, &dims, params, 1, &err);
-    if (t->create(params, &dims, w, "", 0, &b.self, &err) != FG_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(1);
-    }
+    blk_ctx b = make_block("pairformer", &w);
+    const fg_block_type *t = b.type;
     double t0 = fgb_now();
     if (step_block(&b, &st) == 0) {
         emit(o, "pairformer_layer_l1024", L, fgb_now() - t0, t->flops(b.self, 1, L), 1);

@@ -40,6 +40,8 @@ double fg_transition_flops(const fg_transition *m, int64_t rows)
 fg_status fg_transition_forward(const fg_transition *m, const float *x, int64_t rows, float *out,
                                 bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (rows < 1)
+        return FG_OK;
     const int c = m->c, hid = m->hidden;
     const size_t per_thread = (size_t)TILE * (c + 2 * (size_t)hid);
     fg_arena_mark mk = fg_arena_save(a);

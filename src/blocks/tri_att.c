@@ -99,14 +99,8 @@ static const float *attend_row(const fg_tri_att *m, const float *z, const float 
         const float *qh = qkvg + h * dh, *kh = qkvg + hd + h * dh, *vh = qkvg + 2 * hd + h * dh;
         for (int q0 = 0; q0 < n; q0 += qb) {
             const int nq = n - q0 < qb ? n - q0 : qb;
-            fg_gemm(false, true, nq, n, dh, 1.0f, qh + (size_t)q0 * ld, ld, kh, ld, 0.0f, s, n);
-            for (int q = 0; q < nq; q++)
-                inv[q] = fg_fast_softmax_biased_row(s + (size_t)q * n, mb, T + h * P + (int64_t)(q0 + q) * n, n);
-            float *oh = o + (size_t)q0 * hd + h * dh;
-            fg_gemm(false, false, nq, dh, n, 1.0f, s, n, vh, ld, 0.0f, oh, hd);
-            for (int q = 0; q < nq; q++)
-                for (int e = 0; e < dh; e++)
-                    oh[(size_t)q * hd + e] *= inv[q];
+            fg_pf_attend(qh + (size_t)q0 * ld, ld, kh, vh, ld, nq, n, dh, 1.0f, mb, 0, T + h * P + (int64_t)q0 * n,
+                         n, s, inv, o + (size_t)q0 * hd + h * dh, hd);
         }
     }
     for (int q = 0; q < n; q++)
@@ -125,6 +119,8 @@ static size_t row_buf_floats(const fg_tri_att *m, int n)
 fg_status fg_tri_att_forward(const fg_tri_att *m, const float *z, const float *mask, int n, float *out,
                              bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (n < 1)
+        return FG_OK;
     const int c = m->c;
     const int64_t P = (int64_t)n * n;
     const size_t per_thread = row_buf_floats(m, n);

@@ -156,6 +156,8 @@ static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, i
 fg_status fg_tri_mul_forward(const fg_tri_mul *m, const float *z, const float *mask, int n, float *out,
                              bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (n < 1)
+        return FG_OK;
     const int c = m->c, br = block_rows(m, n);
     const int64_t P = (int64_t)n * n;
     fg_arena_mark mk = fg_arena_save(a);
