@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "benchlib.h"
 #include "blocks/pairformer_modules.h"
@@ -34,11 +35,20 @@ typedef struct state {
     fg_arena arena;
 } state;
 
-static void emit(const opts *o, const char *block, int L, double sec, double flops, int reps)
+/* Process CPU seconds (all threads): on a shared machine, wall time includes
+ * time spent descheduled; cpu_ms / threads shows how much. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void emit(const opts *o, const char *block, int L, double sec, double cpu, double flops, int reps)
 {
     printf("{\"bench\": \"pairformer\", \"impl\": \"c\", \"block\": \"%s\", \"L\": %d, \"threads\": %d, "
-           "\"median_ms\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"reps\": %d}\n",
-           block, L, o->threads, sec * 1e3, flops / sec * 1e-9, fgb_peak_rss_mb(), reps);
+           "\"median_ms\": %.3f, \"cpu_ms\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"reps\": %d}\n",
+           block, L, o->threads, sec * 1e3, cpu * 1e3, flops / sec * 1e-9, fgb_peak_rss_mb(), reps);
     fflush(stdout);
 }
 
@@ -49,9 +59,9 @@ static int reps_for(const opts *o, int L) { return o->reps > 0 ? o->reps : L >= 
 /* Runs fn once untimed, then reps times with the inputs restored before each (untimed). */
 typedef int (*step_fn)(void *ctx, state *st);
 
-static double time_steps(step_fn fn, void *ctx, state *st, int reps, int restore)
+static double time_steps(step_fn fn, void *ctx, state *st, int reps, int restore, double *cpu)
 {
-    double t[64];
+    double t[64], c[64];
     size_t ns = (size_t)st->L * C_S, nz = (size_t)st->L * st->L * C_Z;
     reps = reps > 64 ? 64 : reps;
     for (int r = -1; r < reps; r++) {
@@ -59,12 +69,13 @@ static double time_steps(step_fn fn, void *ctx, state *st, int reps, int restore
             memcpy(st->s, st->s0, ns * sizeof(float));
             memcpy(st->z, st->z0, nz * sizeof(float));
         }
-        double t0 = fgb_now();
+        double t0 = fgb_now(), c0 = cpu_now();
         if (fn(ctx, st) != 0)
             return -1.0;
         if (r >= 0)
-            t[r] = fgb_now() - t0;
+            t[r] = fgb_now() - t0, c[r] = cpu_now() - c0;
     }
+    *cpu = fgb_median(c, reps);
     return fgb_median(t, reps);
 }
 
@@ -111,9 +122,9 @@ static void bench_block(const opts *o, state *st, const char *type, const char *
     fg_weights *w = NULL;
     blk_ctx b = make_block(type, &w);
     const fg_block_type *t = b.type;
-    double sec = time_steps(step_block, &b, st, reps_for(o, st->L), 1);
+    double cpu, sec = time_steps(step_block, &b, st, reps_for(o, st->L), 1, &cpu);
     if (sec > 0)
-        emit(o, label, st->L, sec, t->flops(b.self, 1, st->L), reps_for(o, st->L));
+        emit(o, label, st->L, sec, cpu, t->flops(b.self, 1, st->L), reps_for(o, st->L));
     t->destroy(b.self);
     fg_weights_free(w);
 }
@@ -165,9 +176,9 @@ static void bench_components(const opts *o, state *st)
     for (c.which = 0; c.which < 3; c.which++) {
         if (!wanted(o, names[c.which]))
             continue;
-        double sec = time_steps(step_comp, &c, st, reps_for(o, L), 0);
+        double cpu, sec = time_steps(step_comp, &c, st, reps_for(o, L), 0, &cpu);
         if (sec > 0)
-            emit(o, names[c.which], L, sec, fl[c.which], reps_for(o, L));
+            emit(o, names[c.which], L, sec, cpu, fl[c.which], reps_for(o, L));
     }
     fg_weights_free(w);
 }
@@ -186,30 +197,32 @@ static void bench_sgemm(const opts *o, state *st)
     float *W = malloc(sizeof(float) * 4 * C_Z * C_Z), *Y = malloc(sizeof(float) * P * 4 * C_Z);
     fgb_fill(W, (size_t)4 * C_Z * C_Z, 3);
     const int reps = reps_for(o, L);
-    double t[3][64];
+    double t[3][64], cp[3][64];
     for (int r = -1; r < reps; r++) {
-        double t0 = fgb_now();
+        double c0 = cpu_now(), t0 = fgb_now();
         fg_gemm(false, true, P, 4 * C_Z, C_Z, 1.0f, st->z, C_Z, W, C_Z, 0.0f, Y, 4 * C_Z);
-        double t1 = fgb_now();
+        double t1 = fgb_now(), c1 = cpu_now();
 #pragma omp parallel for schedule(static)
         for (int ch = 0; ch < C_Z; ch++)
             fg_gemm(false, true, L, L, L, 1.0f, st->z + ch * P / C_Z, L, st->z + (C_Z - 1 - ch) * P / C_Z, L, 0.0f,
                     Y + ch * P, L);
-        double t2 = fgb_now();
+        double t2 = fgb_now(), c2 = cpu_now();
         fg_gemm(false, true, P, C_Z, C_Z, 1.0f, st->z, C_Z, W, C_Z, 0.0f, Y, C_Z);
-        double t3 = fgb_now();
-        if (r >= 0)
+        double t3 = fgb_now(), c3 = cpu_now();
+        if (r >= 0) {
             t[0][r] = t1 - t0, t[1][r] = t2 - t1, t[2][r] = t3 - t2;
+            cp[0][r] = c1 - c0, cp[1][r] = c2 - c1, cp[2][r] = c3 - c2;
+        }
     }
     const double f[3] = {2.0 * P * C_Z * 4 * C_Z, 2.0 * P * L * C_Z, 2.0 * P * C_Z * C_Z};
-    double m[3];
+    double m[3], mc[3];
     static const char *names[3] = {"sgemm_proj", "sgemm_contract", "sgemm_out"};
     for (int k = 0; k < 3; k++) {
-        m[k] = fgb_median(t[k], reps);
-        emit(o, names[k], L, m[k], f[k], reps);
+        m[k] = fgb_median(t[k], reps), mc[k] = fgb_median(cp[k], reps);
+        emit(o, names[k], L, m[k], mc[k], f[k], reps);
     }
     /* tri_mul = 1 projection + 1 contraction + 2 output-sized products */
-    emit(o, "sgemm_trimul", L, m[0] + m[1] + 2 * m[2], f[0] + f[1] + 2 * f[2], reps);
+    emit(o, "sgemm_trimul", L, m[0] + m[1] + 2 * m[2], mc[0] + mc[1] + 2 * mc[2], f[0] + f[1] + 2 * f[2], reps);
     free(W), free(Y);
 }
 
@@ -263,9 +276,9 @@ static void run_l1024(const opts *o)
     fg_weights *w = NULL;
     blk_ctx b = make_block("pairformer", &w);
     const fg_block_type *t = b.type;
-    double t0 = fgb_now();
+    double t0 = fgb_now(), c0 = cpu_now();
     if (step_block(&b, &st) == 0) {
-        emit(o, "pairformer_layer_l1024", L, fgb_now() - t0, t->flops(b.self, 1, L), 1);
+        emit(o, "pairformer_layer_l1024", L, fgb_now() - t0, cpu_now() - c0, t->flops(b.self, 1, L), 1);
         printf("{\"bench\": \"pairformer\", \"impl\": \"c\", \"block\": \"arena_peak\", \"L\": %d, "
                "\"arena_peak_mb\": %.1f}\n", L, (double)st.arena.peak / (1 << 20));
     }

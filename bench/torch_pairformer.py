@@ -189,13 +189,15 @@ def peak_rss_mb():
 
 
 def timed(fn, reps):
+    """Median wall and process-CPU seconds (CPU: all threads, as in the C bench)."""
     fn()
-    ts = []
+    ts, cs = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        cs.append(time.process_time() - c0)
+    return statistics.median(ts), statistics.median(cs)
 
 
 def main():
@@ -235,9 +237,9 @@ def main():
             if args.only and args.only != name:
                 continue
             with torch.no_grad():
-                sec = timed(fn, reps)
+                sec, cpu = timed(fn, reps)
             print(json.dumps({"bench": "pairformer", "impl": "torch", "block": name, "L": n,
-                              "threads": torch.get_num_threads(), "median_ms": round(sec * 1e3, 3),
+                              "threads": torch.get_num_threads(), "median_ms": round(sec * 1e3, 3), "cpu_ms": round(cpu * 1e3, 3),
                               "gflops": round(fl / sec * 1e-9, 2), "peak_rss_mb": round(peak_rss_mb(), 1),
                               "reps": reps, "torch": torch.__version__}), flush=True)
 
