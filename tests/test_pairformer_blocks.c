@@ -405,6 +405,45 @@ static void bad_input(fx_suite *su)
     fg_weights_free(w);
 }
 
+/* docs/blocks/pairformer.md lists exactly each type's keys with the defaults of its field table. */
+static void docs_agree(fx_suite *su)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/blocks/pairformer.md", FG_SOURCE_DIR);
+    FILE *fp = fopen(path, "r");
+    if (!fx_ok(su, fp != NULL, "open %s", path))
+        return;
+    static const char *types[] = {"pairformer", "pairformer_noseq", "pair_bias"};
+    for (size_t k = 0; k < 3; k++) {
+        const fg_block_type *t = fg_block_type_find(types[k]);
+        char want[64], line[512];
+        snprintf(want, sizeof want, "## `%s`", types[k]);
+        rewind(fp);
+        int in = 0, rows = 0, bad = 0;
+        while (fgets(line, sizeof line, fp)) {
+            if (!strncmp(line, "## ", 3))
+                in = !strncmp(line, want, strlen(want)) && line[strlen(want)] == '\n';
+            char key[128], kind[32], def[64];
+            if (!in || sscanf(line, "| `%127[^`]` | %31[^ |] | %63[^ |] |", key, kind, def) != 3)
+                continue;
+            rows++;
+            const fg_field *f = t ? fg_fields_find(t->fields, t->n_fields, key) : NULL;
+            char exp_def[64] = "?";
+            if (f && f->kind == FG_FIELD_BOOL)
+                snprintf(exp_def, sizeof exp_def, "%s", f->def != 0 ? "true" : "false");
+            else if (f)
+                snprintf(exp_def, sizeof exp_def, "%g", f->def);
+            if (!f || strcmp(exp_def, def) != 0) {
+                bad++;
+                printf("       docs: %s.%s: page says %s, field table %s\n", types[k], key, def, exp_def);
+            }
+        }
+        fx_ok(su, t && rows == (int)t->n_fields && !bad, "docs list the %d keys of %s with their defaults (%d rows)",
+              t ? (int)t->n_fields : -1, types[k], rows);
+    }
+    fclose(fp);
+}
+
 int main(void)
 {
     int fails = 0;
@@ -421,6 +460,7 @@ int main(void)
     fx_suite su = {"pairformer block types", 0, 0};
     registry_types(&su);
     bad_input(&su);
+    docs_agree(&su);
     fails += fx_suite_finish(&su);
     return fails ? 1 : 0;
 }

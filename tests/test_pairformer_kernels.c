@@ -81,21 +81,24 @@ static void test_rows(fx_suite *s)
     fx_ok(s, e <= 1, "LayerNorm rows (C=37, strided, mean 100): error/tolerance %.3f", e);
 
     const int n = 53;
-    float row[53], sref[53];
-    normals(row, n, 4);
-    row[3] = -1e9f, row[9] = -1e9f; /* masked entries */
+    float row[53], b1[53], b2[53], sref[53];
+    normals(row, n, 4), normals(b2, n, 5);
+    for (int j = 0; j < n; j++)
+        b1[j] = (j == 3 || j == 9) ? -1e9f : 0.0f; /* masked entries */
     double mx = -INFINITY, sum = 0;
     for (int j = 0; j < n; j++)
-        mx = fmax(mx, row[j] * 10.0);
+        mx = fmax(mx, row[j] * 10.0 + b1[j] + b2[j]);
     for (int j = 0; j < n; j++)
-        sum += exp(row[j] * 10.0 - mx);
+        sum += exp(row[j] * 10.0 + b1[j] + b2[j] - mx);
     for (int j = 0; j < n; j++) {
-        sref[j] = (float)(exp(row[j] * 10.0 - mx) / sum);
+        sref[j] = (float)(exp(row[j] * 10.0 + b1[j] + b2[j] - mx) / sum);
         row[j] *= 10.0f;
     }
-    fg_fast_softmax_row(row, n);
+    float inv = fg_fast_softmax_biased_row(row, b1, b2, n);
+    for (int j = 0; j < n; j++)
+        row[j] *= inv;
     e = excess(row, sref, n);
-    fx_ok(s, e <= 1 && row[3] == 0.0f, "softmax row (n=53, masked entries): error/tolerance %.3f", e);
+    fx_ok(s, e <= 1 && row[3] == 0.0f, "biased softmax row (n=53, masked entries): error/tolerance %.3f", e);
     free(x), free(y), free(g), free(b), free(ref);
 }
 

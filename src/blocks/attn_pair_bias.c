@@ -86,11 +86,13 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
                                     const float *node_mask, int n, float *out, bool accumulate,
                                     fg_arena *a, fg_error *err)
 {
+    if (n < 1)
+        return FG_OK;
     const int cs = m->c_s, H = m->heads, dh = m->dh, ld = 4 * cs;
     const int64_t P = (int64_t)n * n;
     const int nt = fg_pf_threads();
     const size_t tile_sz = (size_t)n * (m->c_z + H);
-    const size_t logit_sz = (size_t)QBLOCK * n;
+    const size_t logit_sz = (size_t)QBLOCK * (n + 1);
     fg_arena_mark mk = fg_arena_save(a);
     float *Bz = fg_arena_floats(a, (size_t)H * P);                       /* [H][n][n] */
     float *qkvg = fg_arena_floats(a, (size_t)n * ld);                    /* [n][4 c_s]: q|k|v|g */
@@ -120,16 +122,8 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
             float *sl = tiles + (size_t)omp_get_thread_num() * tstride; /* [QBLOCK][n] */
             const int q0 = b * QBLOCK, nq = n - q0 < QBLOCK ? n - q0 : QBLOCK;
             const float *qh = qkvg + h * dh, *kh = qkvg + cs + h * dh, *vh = qkvg + 2 * cs + h * dh;
-            fg_gemm(false, true, nq, n, dh, 1.0f, qh + (size_t)q0 * ld, ld, kh, ld, 0.0f, sl, n);
-            for (int q = 0; q < nq; q++) {
-                float *row = sl + (size_t)q * n;
-                const float *bz = Bz + h * P + (int64_t)(q0 + q) * n;
-#pragma omp simd
-                for (int j = 0; j < n; j++)
-                    row[j] = (row[j] / scale + bz[j]) + maskb[j];
-                fg_fast_softmax_row(row, n);
-            }
-            fg_gemm(false, false, nq, dh, n, 1.0f, sl, n, vh, ld, 0.0f, o + (size_t)q0 * cs + h * dh, cs);
+            fg_pf_attend(qh + (size_t)q0 * ld, ld, kh, vh, ld, nq, n, dh, scale, Bz + h * P + (int64_t)q0 * n, n,
+                         maskb, 0, sl, sl + (size_t)QBLOCK * n, o + (size_t)q0 * cs + h * dh, cs);
         }
     for (int i = 0; i < n; i++)
         fg_fast_mul_sigmoid(o + (size_t)i * cs, o + (size_t)i * cs, qkvg + (size_t)i * ld + 3 * cs, cs);

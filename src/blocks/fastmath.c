@@ -26,22 +26,29 @@ void fg_fast_silu_mul(float *y, const float *a, const float *b, int64_t n)
         y[i] = a[i] * fg_fast_sigmoidf(a[i]) * b[i];
 }
 
-void fg_fast_softmax_row(float *r, int64_t n)
+float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int64_t n)
 {
     float mx = -INFINITY;
+    if (b2) {
 #pragma omp simd reduction(max : mx)
-    for (int64_t j = 0; j < n; j++)
-        mx = r[j] > mx ? r[j] : mx;
+        for (int64_t j = 0; j < n; j++) {
+            r[j] = (r[j] + b1[j]) + b2[j];
+            mx = r[j] > mx ? r[j] : mx;
+        }
+    } else {
+#pragma omp simd reduction(max : mx)
+        for (int64_t j = 0; j < n; j++) {
+            r[j] = r[j] + b1[j];
+            mx = r[j] > mx ? r[j] : mx;
+        }
+    }
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < n; j++) {
         r[j] = fg_fast_expf(r[j] - mx);
         s += r[j];
     }
-    float inv = 1.0f / s;
-#pragma omp simd
-    for (int64_t j = 0; j < n; j++)
-        r[j] *= inv;
+    return 1.0f / s;
 }
 
 void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,

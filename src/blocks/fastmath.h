@@ -47,8 +47,10 @@ void fg_fast_sigmoid(float *x, int64_t n);
 void fg_fast_mul_sigmoid(float *y, const float *a, const float *b, int64_t n);
 /* y[i] = silu(a[i]) * b[i] (y may equal a). */
 void fg_fast_silu_mul(float *y, const float *a, const float *b, int64_t n);
-/* In-place softmax of one row of n values. */
-void fg_fast_softmax_row(float *r, int64_t n);
+/* Attention row: r[j] = exp(((r[j] + b1[j]) + b2[j]) - max), unnormalised;
+ * returns 1 / sum so the caller can scale the (much narrower) p.v product
+ * instead of the n probabilities. b2 may be NULL. */
+float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int64_t n);
 
 /* LayerNorm of `rows` vectors of C floats; vector i starts at x + i * x_stride,
  * output rows are contiguous (y[i * C]). g, b: [C] affine (NULL: none). */

@@ -18,19 +18,11 @@ static fg_status create(const void *params, const fg_block_dims *dims, fg_weight
                         int layer, void **self, fg_error *err)
 {
     const fg_pair_bias_params *hp = params;
-    fg_attn_pair_bias *m = malloc(sizeof *m);
-    if (!m)
-        return fg_error_set(err, FG_ERR_NOMEM, "pair_bias: out of memory");
     fg_wload l;
-    fg_wload_init(&l, w, err, "%slayers.%d.", prefix ? prefix : "", layer);
-    fg_status st = fg_attn_pair_bias_init(m, &l, "", dims->c_s, dims->c_z, hp->num_heads,
-                                          hp->compute_pair_bias);
-    if (st != FG_OK) {
-        free(m);
-        return st;
-    }
-    *self = m;
-    return FG_OK;
+    fg_attn_pair_bias *m = fg_pf_layer_alloc(sizeof *m, &l, w, prefix, layer, "pair_bias", err);
+    return m ? fg_pf_layer_done(m, fg_attn_pair_bias_init(m, &l, "", dims->c_s, dims->c_z, hp->num_heads,
+                                                          hp->compute_pair_bias), self)
+             : FG_ERR_NOMEM;
 }
 
 static fg_status forward(void *self, fg_block_io *io, fg_error *err)

@@ -13,16 +13,9 @@
 #define P fg_pairformer_params
 static const fg_field FIELDS[] = {
     FG_FIELD_INT_(P, num_heads, 4, 1, 4096, "heads of the pair-biased node attention"),
-    FG_FIELD_INT_(P, pairwise_head_width, 32, 1, 4096, "triangle attention width per head"),
-    FG_FIELD_INT_(P, pairwise_num_heads, 4, 1, 4096, "triangle attention heads"),
-    FG_FIELD_INT_(P, transition_expansion, 4, 1, 64, "transition hidden width = expansion * input width"),
     FG_FIELD_BOOL_(P, post_layer_norm, 0, "LayerNorm on the node features after each layer"),
     FG_FIELD_BOOL_(P, compute_pair_bias, 1, "pair bias = Linear(LN z); false: z itself (edge width = num_heads)"),
-    FG_FIELD_INT_(P, chunk_size_tri_attn, 0, 0, 1 << 20, "query rows per triangle-attention logits block (memory only; 0 = automatic)"),
-    FG_FIELD_INT_(P, chunk_size_tri_mul, 0, 0, 1 << 20, "output rows per triangle-multiplication block (memory only; 0 = automatic)"),
-    FG_FIELD_FLOAT_(P, dropout, 0.1, 0.0, 1.0, "accepted and ignored (inference)"),
-    FG_FIELD_BOOL_(P, use_kernels, 0, "accepted and ignored (upstream GPU kernels)"),
-    FG_FIELD_BOOL_(P, checkpointing, 0, "accepted and ignored (training)"),
+    FG_PF_EDGE_FIELDS,
 };
 #undef P
 
@@ -95,18 +88,9 @@ double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n)
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
 {
-    fg_pairformer_layer *p = malloc(sizeof *p);
-    if (!p)
-        return fg_error_set(err, FG_ERR_NOMEM, "pairformer: out of memory");
     fg_wload l;
-    fg_wload_init(&l, w, err, "%slayers.%d.", prefix ? prefix : "", layer);
-    fg_status st = fg_pairformer_layer_init(p, &l, dims, params);
-    if (st != FG_OK) {
-        free(p);
-        return st;
-    }
-    *self = p;
-    return FG_OK;
+    fg_pairformer_layer *p = fg_pf_layer_alloc(sizeof *p, &l, w, prefix, layer, "pairformer", err);
+    return p ? fg_pf_layer_done(p, fg_pairformer_layer_init(p, &l, dims, params), self) : FG_ERR_NOMEM;
 }
 
 static fg_status forward(void *self, fg_block_io *io, fg_error *err)

@@ -117,6 +117,21 @@ typedef struct fg_pairformer_params {
     bool checkpointing;         /* accepted, unused (training) */
 } fg_pairformer_params;
 
+/* Field-table rows of the edge stack, shared by "pairformer" and
+ * "pairformer_noseq" (the one place their defaults are declared). */
+#define FG_PF_EDGE_FIELDS \
+    FG_FIELD_INT_(fg_pairformer_params, pairwise_head_width, 32, 1, 4096, "triangle attention width per head"), \
+    FG_FIELD_INT_(fg_pairformer_params, pairwise_num_heads, 4, 1, 4096, "triangle attention heads"), \
+    FG_FIELD_INT_(fg_pairformer_params, transition_expansion, 4, 1, 64, \
+                  "transition hidden width = expansion * input width"), \
+    FG_FIELD_INT_(fg_pairformer_params, chunk_size_tri_attn, 0, 0, 1 << 20, \
+                  "query rows per triangle-attention logits block (memory only; 0 = automatic)"), \
+    FG_FIELD_INT_(fg_pairformer_params, chunk_size_tri_mul, 0, 0, 1 << 20, \
+                  "output rows per triangle-multiplication block (memory only; 0 = automatic)"), \
+    FG_FIELD_FLOAT_(fg_pairformer_params, dropout, 0.1, 0.0, 1.0, "accepted and ignored (inference)"), \
+    FG_FIELD_BOOL_(fg_pairformer_params, use_kernels, 0, "accepted and ignored (upstream GPU kernels)"), \
+    FG_FIELD_BOOL_(fg_pairformer_params, checkpointing, 0, "accepted and ignored (training)")
+
 /* Hyperparameters of the "pair_bias" block type. */
 typedef struct fg_pair_bias_params {
     int num_heads;
@@ -166,6 +181,22 @@ const float *fg_pf_edge_mask(const fg_block_io *io, int b, fg_arena *a);
 fg_status fg_pf_random_weights(fg_weights *w, const char *type, const char *prefix, int layer,
                                const fg_block_dims *dims, const void *params, uint64_t seed,
                                fg_error *err);
+
+/* Attention of nq query rows over n keys, one head (single-threaded):
+ * o[i][0..dh) = softmax_j(((q_i.k_j) / div + b1[i][j]) + b2[i][j]) . v_j, the
+ * sums in this order (it decides what fully masked rows give). b1 / b2 rows
+ * advance by b1_step / b2_step per query (0: one row for all); div == 1 skips
+ * the division. s: [nq][n] and inv: [nq] scratch. */
+void fg_pf_attend(const float *q, int64_t ldq, const float *k, const float *v, int64_t ldkv, int nq, int n,
+                  int dh, float div, const float *b1, int64_t b1_step, const float *b2, int64_t b2_step,
+                  float *s, float *inv, float *o, int64_t ldo);
+
+/* Block-type create helpers: a layer object plus a loader on
+ * "<prefix>layers.<layer>." (NULL and err set when out of memory), and the
+ * tail of create (stores p in *self, or frees it when st failed). */
+void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *prefix, int layer,
+                        const char *type, fg_error *err);
+fg_status fg_pf_layer_done(void *p, fg_status st, void **self);
 
 /* Threads the OpenMP loops of a forward may use (sizes per-thread scratch). */
 int fg_pf_threads(void);

@@ -8,7 +8,15 @@
 #include "blocks/pairformer_modules.h"
 #include "framegen/ops.h"
 
-#define TILE 128 /* rows per tile */
+#define TILE 128 /* most rows per tile */
+
+/* Rows per tile: small inputs (node features) still make enough tiles to
+ * share out. A function of the size only, never of the thread count. */
+static int tile_rows(int64_t rows)
+{
+    int64_t t = rows / 32;
+    return (int)(t < 16 ? 16 : t > TILE ? TILE : t);
+}
 
 fg_status fg_transition_init(fg_transition *m, fg_wload *l, const char *name, int c, int hidden)
 {
@@ -32,20 +40,23 @@ double fg_transition_flops(const fg_transition *m, int64_t rows)
 fg_status fg_transition_forward(const fg_transition *m, const float *x, int64_t rows, float *out,
                                 bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (rows < 1)
+        return FG_OK;
     const int c = m->c, hid = m->hidden;
     const size_t per_thread = (size_t)TILE * (c + 2 * (size_t)hid);
     fg_arena_mark mk = fg_arena_save(a);
     float *bufs = fg_arena_floats(a, (size_t)fg_pf_threads() * per_thread);
     if (!bufs)
         return fg_error_set(err, FG_ERR_NOMEM, "transition: out of memory (%lld rows)", (long long)rows);
-    const int64_t ntiles = (rows + TILE - 1) / TILE;
+    const int tr = tile_rows(rows);
+    const int64_t ntiles = (rows + tr - 1) / tr;
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < ntiles; t++) {
         float *ln = bufs + (size_t)omp_get_thread_num() * per_thread; /* [TILE][c] */
         float *h1 = ln + (size_t)TILE * c;                             /* [TILE][hid] */
         float *h2 = h1 + (size_t)TILE * hid;                           /* [TILE][hid] */
-        const int64_t r0 = t * TILE;
-        const int cnt = (int)(rows - r0 < TILE ? rows - r0 : TILE);
+        const int64_t r0 = t * tr;
+        const int cnt = (int)(rows - r0 < tr ? rows - r0 : tr);
         fg_ln_rows(ln, x + r0 * c, cnt, c, c, m->ln_w, m->ln_b, FG_PF_LN_EPS);
         fg_gemm(false, true, cnt, hid, c, 1.0f, ln, c, m->w1, c, 0.0f, h1, hid);
         fg_gemm(false, true, cnt, hid, c, 1.0f, ln, c, m->w2, c, 0.0f, h2, hid);

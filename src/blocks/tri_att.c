@@ -81,7 +81,8 @@ static const float *attend_row(const fg_tri_att *m, const float *z, const float 
     float *o = qkvg + (size_t)n * 4 * hd;     /* [n][hd] */
     float *s = o + (size_t)n * hd;            /* [qb][n] logits */
     float *mb = s + (size_t)qb * n;           /* [n] mask bias */
-    float *y = mb + n;                        /* [n][c] */
+    float *inv = mb + n;                      /* [qb] 1 / softmax sums */
+    float *y = inv + qb;                      /* [n][c] */
     const int ld = 4 * hd;
     fg_ln_rows(x, z + r * row_step(m, n), n, vec_step(m, n), c, m->ln_w, m->ln_b, FG_PF_LN_EPS);
     fg_gemm(false, true, n, hd, c, 1.0f, x, c, m->wq, c, 0.0f, qkvg, ld);
@@ -98,16 +99,8 @@ static const float *attend_row(const fg_tri_att *m, const float *z, const float 
         const float *qh = qkvg + h * dh, *kh = qkvg + hd + h * dh, *vh = qkvg + 2 * hd + h * dh;
         for (int q0 = 0; q0 < n; q0 += qb) {
             const int nq = n - q0 < qb ? n - q0 : qb;
-            fg_gemm(false, true, nq, n, dh, 1.0f, qh + (size_t)q0 * ld, ld, kh, ld, 0.0f, s, n);
-            for (int q = 0; q < nq; q++) {
-                float *row = s + (size_t)q * n;
-                const float *tb = T + h * P + (int64_t)(q0 + q) * n;
-#pragma omp simd
-                for (int k = 0; k < n; k++)
-                    row[k] = (row[k] + mb[k]) + tb[k];
-                fg_fast_softmax_row(row, n);
-            }
-            fg_gemm(false, false, nq, dh, n, 1.0f, s, n, vh, ld, 0.0f, o + (size_t)q0 * hd + h * dh, hd);
+            fg_pf_attend(qh + (size_t)q0 * ld, ld, kh, vh, ld, nq, n, dh, 1.0f, mb, 0, T + h * P + (int64_t)q0 * n,
+                         n, s, inv, o + (size_t)q0 * hd + h * dh, hd);
         }
     }
     for (int q = 0; q < n; q++)
@@ -119,12 +112,15 @@ static const float *attend_row(const fg_tri_att *m, const float *z, const float 
 static size_t row_buf_floats(const fg_tri_att *m, int n)
 {
     const size_t hd = (size_t)m->heads * m->dh;
-    return (size_t)n * m->c * 2 + (size_t)n * 5 * hd + (size_t)query_block(m, n) * n + (size_t)n;
+    const size_t qb = (size_t)query_block(m, n);
+    return (size_t)n * m->c * 2 + (size_t)n * 5 * hd + qb * n + (size_t)n + qb;
 }
 
 fg_status fg_tri_att_forward(const fg_tri_att *m, const float *z, const float *mask, int n, float *out,
                              bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (n < 1)
+        return FG_OK;
     const int c = m->c;
     const int64_t P = (int64_t)n * n;
     const size_t per_thread = row_buf_floats(m, n);

@@ -4,6 +4,7 @@
  * whose epilogue also applies the gate and the mask. The contraction runs in
  * blocks of output rows; each block is transposed back to channels-last,
  * normalised, projected, gated and written. Nothing of size N^3 exists. */
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -44,7 +45,9 @@ static int block_rows(const fg_tri_mul *m, int n)
     return r < 1 ? 1 : r > n ? n : r;
 }
 
-/* LN_in -> p_in * sigmoid(g_in) * mask -> A, B channel-major [c][P]. */
+/* LN_in -> p_in * sigmoid(g_in) * mask -> A, B channel-major [c][P]. The
+ * products are taken as W (LN x)^T, so they come out channel-major and p_in's
+ * go straight into A and B; the gate and mask are applied there in place. */
 static void project(const fg_tri_mul *m, const float *z, const float *mask, int64_t P, float *A,
                     float *B, float *tiles)
 {
@@ -53,23 +56,19 @@ static void project(const fg_tri_mul *m, const float *z, const float *mask, int6
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < ntiles; t++) {
         float *ln = tiles + (size_t)omp_get_thread_num() * TILE * 5 * c; /* [TILE][c] */
-        float *pr = ln + (size_t)TILE * c;                                /* [TILE][4c]: p | g */
+        float *g = ln + (size_t)TILE * c;                                 /* [2c][TILE] */
         const int64_t p0 = t * TILE;
         const int rows = (int)(P - p0 < TILE ? P - p0 : TILE);
         fg_ln_rows(ln, z + p0 * c, rows, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
-        fg_gemm(false, true, rows, 2 * c, c, 1.0f, ln, c, m->p_in, c, 0.0f, pr, 4 * c);
-        fg_gemm(false, true, rows, 2 * c, c, 1.0f, ln, c, m->g_in, c, 0.0f, pr + 2 * c, 4 * c);
-        for (int r = 0; r < rows; r++) {
-            float *row = pr + (size_t)r * 4 * c;
-            const float mv = mask[p0 + r];
-#pragma omp simd
-            for (int j = 0; j < 2 * c; j++)
-                row[j] = row[j] * fg_fast_sigmoidf(row[2 * c + j]) * mv;
-        }
+        fg_gemm(false, true, c, rows, c, 1.0f, m->p_in, c, ln, c, 0.0f, A + p0, P);
+        fg_gemm(false, true, c, rows, c, 1.0f, m->p_in + (size_t)c * c, c, ln, c, 0.0f, B + p0, P);
+        fg_gemm(false, true, 2 * c, rows, c, 1.0f, m->g_in, c, ln, c, 0.0f, g, TILE);
         for (int j = 0; j < 2 * c; j++) {
             float *dst = (j < c ? A + (int64_t)j * P : B + (int64_t)(j - c) * P) + p0;
+            const float *gj = g + (size_t)j * TILE, *mk = mask + p0;
+#pragma omp simd
             for (int r = 0; r < rows; r++)
-                dst[r] = pr[(size_t)r * 4 * c + j];
+                dst[r] = dst[r] * fg_fast_sigmoidf(gj[r]) * mk[r];
         }
     }
 }
@@ -90,7 +89,41 @@ static void contract(const fg_tri_mul *m, const float *A, const float *B, int n,
     }
 }
 
-/* out (+)= p_out(LN_out(x)) * sigmoid(g_out(LN_in(z))) for the block's positions. */
+/* LayerNorm over the channels of a channel-major block: y[ch][q] for the
+ * cnt positions q of x[ch][q] (row stride ldx). Vectorised across positions. */
+static void ln_channels(float *y, const float *x, int64_t ldx, int c, int cnt, const float *g,
+                        const float *b, float *mean, float *inv)
+{
+    for (int q = 0; q < cnt; q++)
+        mean[q] = 0.0f, inv[q] = 0.0f;
+    for (int ch = 0; ch < c; ch++) {
+        const float *xr = x + ch * ldx;
+#pragma omp simd
+        for (int q = 0; q < cnt; q++)
+            mean[q] += xr[q];
+    }
+    for (int q = 0; q < cnt; q++)
+        mean[q] /= (float)c;
+    for (int ch = 0; ch < c; ch++) {
+        const float *xr = x + ch * ldx;
+#pragma omp simd
+        for (int q = 0; q < cnt; q++)
+            inv[q] += (xr[q] - mean[q]) * (xr[q] - mean[q]);
+    }
+    for (int q = 0; q < cnt; q++)
+        inv[q] = 1.0f / sqrtf(inv[q] / (float)c + FG_PF_LN_EPS);
+    for (int ch = 0; ch < c; ch++) {
+        const float *xr = x + ch * ldx;
+        float *yr = y + (size_t)ch * TILE;
+#pragma omp simd
+        for (int q = 0; q < cnt; q++)
+            yr[q] = (xr[q] - mean[q]) * inv[q] * g[ch] + b[ch];
+    }
+}
+
+/* out (+)= p_out(LN_out(x)) * sigmoid(g_out(LN_in(z))) for the block's
+ * positions; p_out's product (LN x)^T p_out^T turns the channel-major block
+ * back into channels-last. */
 static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, int i0, int rows,
                    float *out, bool accumulate, float *tiles)
 {
@@ -99,19 +132,14 @@ static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, i
     const int64_t ntiles = (Q + TILE - 1) / TILE;
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < ntiles; t++) {
-        float *tx = tiles + (size_t)omp_get_thread_num() * TILE * 5 * c; /* [TILE][c] */
-        float *ty = tx + (size_t)TILE * c, *tg = ty + (size_t)TILE * c;
+        float *tx = tiles + (size_t)omp_get_thread_num() * TILE * 5 * c; /* [c][TILE] */
+        float *ty = tx + (size_t)TILE * c, *tg = ty + (size_t)TILE * c;   /* [TILE][c] */
+        float *mean = tg + (size_t)TILE * c, *inv = mean + TILE;          /* [TILE] */
         const int64_t q0 = t * TILE;
         const int cnt = (int)(Q - q0 < TILE ? Q - q0 : TILE);
-        for (int ch = 0; ch < c; ch++) {
-            const float *src = X + ch * Q + q0;
-            for (int r = 0; r < cnt; r++)
-                tx[(size_t)r * c + ch] = src[r];
-        }
-        fg_ln_rows(tx, tx, cnt, c, c, m->norm_out_w, m->norm_out_b, FG_PF_LN_EPS);
-        fg_gemm(false, true, cnt, c, c, 1.0f, tx, c, m->p_out, c, 0.0f, ty, c);
-        const float *zin = z + (base + q0) * c;
-        fg_ln_rows(tx, zin, cnt, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
+        ln_channels(tx, X + q0, Q, c, cnt, m->norm_out_w, m->norm_out_b, mean, inv);
+        fg_gemm(true, true, cnt, c, c, 1.0f, tx, TILE, m->p_out, c, 0.0f, ty, c);
+        fg_ln_rows(tx, z + (base + q0) * c, cnt, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
         fg_gemm(false, true, cnt, c, c, 1.0f, tx, c, m->g_out, c, 0.0f, tg, c);
         float *dst = out + (base + q0) * c;
         const int64_t len = (int64_t)cnt * c;
@@ -128,6 +156,8 @@ static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, i
 fg_status fg_tri_mul_forward(const fg_tri_mul *m, const float *z, const float *mask, int n, float *out,
                              bool accumulate, fg_arena *a, fg_error *err)
 {
+    if (n < 1)
+        return FG_OK;
     const int c = m->c, br = block_rows(m, n);
     const int64_t P = (int64_t)n * n;
     fg_arena_mark mk = fg_arena_save(a);
