@@ -111,7 +111,7 @@ static void ipa_rand_edge(ipa_rand *r, const char *prefix, const ipa_rand_dims *
 /* Block `layer` of a trunk whose blocks live under prefix (e.g. "trunk."). */
 static void ipa_rand_block(ipa_rand *r, const char *prefix, int layer, const ipa_rand_dims *d)
 {
-    char n[512];
+    char n[256];
     const int c = d->c_s;
     snprintf(n, sizeof n, "%sipa_%d.impl.", prefix, layer);
     ipa_rand_attention(r, n, d);

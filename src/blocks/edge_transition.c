@@ -16,7 +16,7 @@
 #include "framegen/ops.h"
 
 #define LN_EPS 1e-5f
-#define ET_CHUNK 128 /* pairs per task: fixed, so results never depend on the thread count */
+#define ET_CHUNK 256 /* pairs per task: fixed, so results never depend on the thread count */
 
 fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix, int c_s, int c_z,
                              int dilation, int n_layers, fg_error *err)
