@@ -291,6 +291,49 @@ static void test_forward_errors(fx_suite *su)
     free(p);
 }
 
+/* configs/trunk_ipa.json: its stage reads through the type's fields and
+ * spells out exactly the defaults; fg_linear_rows is thread-count independent. */
+static void test_config_and_linear(fx_suite *su)
+{
+    const fg_block_type *t = fg_block_type_find("ipa");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/configs/trunk_ipa.json", FG_SOURCE_DIR);
+    cJSON *root = NULL;
+    fg_error err = {0};
+    if (fx_ok(su, fg_json_load_file(path, &root, &err) == FG_OK, "example config loads: %s", err.msg)) {
+        const cJSON *stage = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "stages"), 0);
+        static const char *const extra[] = {"type", "num_layers", NULL};
+        void *p = calloc(1, t->params_size), *def = calloc(1, t->params_size);
+        fg_fields_defaults(t->fields, t->n_fields, def);
+        fg_status st = fg_json_read_fields(stage, "stages[0]", t->fields, t->n_fields, extra, p, &err);
+        fx_ok(su, st == FG_OK && memcmp(p, def, t->params_size) == 0,
+              "example stage reads and equals the defaults: %s", err.msg);
+        free(p), free(def);
+        cJSON_Delete(root);
+    }
+    const int64_t M = 300, K = 24, N = 72;
+    fg_rng g;
+    fg_rng_init(&g, 51, 0);
+    float *x = rand_vec(&g, M * K, 1.0f), *W = rand_vec(&g, N * K, 1.0f), *b = rand_vec(&g, N, 1.0f);
+    float *y1 = malloc((size_t)(M * N) * sizeof(float)), *y2 = malloc((size_t)(M * N) * sizeof(float));
+    const int nth = fg_get_threads();
+    fg_set_threads(1);
+    fg_linear_rows(y1, x, W, b, M, K, N);
+    fg_set_threads(2);
+    fg_linear_rows(y2, x, W, b, M, K, N);
+    fg_set_threads(nth);
+    double md = 0.0;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = b[j];
+            for (int64_t k = 0; k < K; k++)
+                acc += (double)x[i * K + k] * W[j * K + k];
+            md = fmax(md, fabs(acc - y1[i * N + j]));
+        }
+    fx_ok(su, md < 1e-4 && same(y1, y2, M * N), "fg_linear_rows: max |err| %.2e, 1 and 2 threads identical", md);
+    free(x), free(W), free(b), free(y1), free(y2);
+}
+
 int main(void)
 {
     fx_suite su = {"ipa_kernels", 0, 0};
@@ -308,5 +351,6 @@ int main(void)
     test_threads(&su);
     test_errors(&su);
     test_forward_errors(&su);
+    test_config_and_linear(&su);
     return fx_suite_finish(&su);
 }
