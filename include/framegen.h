@@ -8,10 +8,12 @@
 #include "framegen/features.h"
 #include "framegen/fields.h"
 #include "framegen/fileio.h"
+#include "framegen/ipa_trunk.h"
 #include "framegen/ops.h"
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
+#include "framegen/torsion_head.h"
 #include "framegen/tensor.h"
 #include "framegen/weights.h"
 
