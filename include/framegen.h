@@ -13,8 +13,8 @@
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
-#include "framegen/torsion_head.h"
 #include "framegen/tensor.h"
+#include "framegen/torsion_head.h"
 #include "framegen/weights.h"
 
 #endif
