@@ -172,7 +172,7 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
     fg_linear_rows(nw, n, e->w_node, NULL, BN, e->d, 2 * hid);
     const et_ctx c = {e, N, n, nw, z, edge_mask};
     const int64_t nchunk = (pairs + ET_CHUNK - 1) / ET_CHUNK;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int64_t k = 0; k < nchunk; k++) {
         float *h1 = tbuf + per_thread * (size_t)omp_get_thread_num();
         const int64_t p0 = k * ET_CHUNK;
