@@ -8,12 +8,14 @@
 #include "framegen/features.h"
 #include "framegen/fields.h"
 #include "framegen/fileio.h"
+#include "framegen/ipa_trunk.h"
 #include "framegen/ops.h"
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
 #include "framegen/structure.h"
 #include "framegen/tensor.h"
+#include "framegen/torsion_head.h"
 #include "framegen/weights.h"
 
 #endif

@@ -28,6 +28,7 @@ typedef struct ipa_rand {
     fg_weights *w;
     fg_rng rng;
     const char *skip, *bad;  /* full names, or NULL */
+    int multiflow_names;     /* IPA tensors as "ipa_<i>.<name>" (no ".impl." level) */
     fg_status st;
     fg_error *err;
 } ipa_rand;
@@ -111,9 +112,9 @@ static void ipa_rand_edge(ipa_rand *r, const char *prefix, const ipa_rand_dims *
 /* Block `layer` of a trunk whose blocks live under prefix (e.g. "trunk."). */
 static void ipa_rand_block(ipa_rand *r, const char *prefix, int layer, const ipa_rand_dims *d)
 {
-    char n[512];
+    char n[256];
     const int c = d->c_s;
-    snprintf(n, sizeof n, "%sipa_%d.impl.", prefix, layer);
+    snprintf(n, sizeof n, "%sipa_%d.%s", prefix, layer, r->multiflow_names ? "" : "impl.");
     ipa_rand_attention(r, n, d);
     snprintf(n, sizeof n, "%sipa_ln_%d", prefix, layer);
     ipa_rand_ln(r, c, n);

@@ -124,11 +124,11 @@ static const char *SMALL_CFG = "{\"c_hidden\": 5, \"no_heads\": 3, \"no_qk_point
                                " \"seq_tfmr_num_heads\": 4, \"seq_tfmr_num_layers\": 2}";
 
 /* Two-block trunk checkpoint (edge transition on block 0 only) + torsion head. */
-static fg_weights *small_trunk(const char *skip, const char *bad)
+static fg_weights *small_trunk(const char *skip, const char *bad, int multiflow_names)
 {
     fg_weights *w = new_store();
     fg_error err = {0};
-    ipa_rand r = {.w = w, .err = &err, .skip = skip, .bad = bad};
+    ipa_rand r = {.w = w, .err = &err, .skip = skip, .bad = bad, .multiflow_names = multiflow_names};
     fg_rng_init(&r.rng, 31, 0);
     ipa_rand_dims d = SMALL;
     ipa_rand_block(&r, "t.trunk.", 0, &d);
@@ -142,14 +142,35 @@ static fg_weights *small_trunk(const char *skip, const char *bad)
     return w;
 }
 
-static void *params_from(const char *json, fg_status *st, fg_error *err)
+/* The small trunk built from a config section and its random checkpoint. */
+typedef struct small_trunk_set {
+    void *params;
+    fg_weights *w;
+    fg_ipa_trunk *t;
+    fg_arena ar;
+} small_trunk_set;
+
+static fg_status small_open(small_trunk_set *k, const char *cfg, const char *skip, const char *bad, int multiflow,
+                            fg_error *err)
 {
-    const fg_block_type *t = fg_block_type_find("ipa");
-    void *p = calloc(1, t->params_size);
-    cJSON *obj = cJSON_Parse(json);
-    *st = fg_json_read_fields(obj, "ipa", t->fields, t->n_fields, NULL, p, err);
+    const fg_block_type *type = fg_block_type_find("ipa");
+    const fg_block_dims dims = {SMALL.c_s, SMALL.c_z};
+    k->params = calloc(1, type->params_size);
+    k->w = small_trunk(skip, bad, multiflow);
+    k->t = NULL;
+    fg_arena_init(&k->ar, 1 << 16);
+    cJSON *obj = cJSON_Parse(cfg);
+    fg_status st = fg_json_read_fields(obj, "ipa", type->fields, type->n_fields, NULL, k->params, err);
     cJSON_Delete(obj);
-    return p;
+    return st == FG_OK ? fg_ipa_trunk_create(k->params, &dims, k->w, "t.", 2, 7, &k->t, err) : st;
+}
+
+static void small_close(small_trunk_set *k)
+{
+    fg_ipa_trunk_destroy(k->t);
+    fg_weights_free(k->w);
+    fg_arena_free(&k->ar);
+    free(k->params);
 }
 
 typedef struct run_state {
@@ -187,24 +208,20 @@ static int same(const float *a, const float *b, int64_t n) { return memcmp(a, b,
 static void test_threads(fx_suite *su)
 {
     fg_error err = {0};
-    fg_status st;
-    void *p = params_from(SMALL_CFG, &st, &err);
-    fg_weights *w = small_trunk(NULL, NULL);
-    const fg_block_dims dims = {SMALL.c_s, SMALL.c_z};
-    fg_ipa_trunk *t = NULL;
-    if (!fx_ok(su, fg_ipa_trunk_create(p, &dims, w, "t.", 2, 7, &t, &err) == FG_OK, "small trunk: %s", err.msg))
+    small_trunk_set k;
+    if (!fx_ok(su, small_open(&k, SMALL_CFG, NULL, NULL, 0, &err) == FG_OK, "small trunk: %s", err.msg)) {
+        small_close(&k);
         return;
-    fg_arena ar;
-    fg_arena_init(&ar, 1 << 16);
+    }
     run_state x1, x2;
     const int B = 2, N = 150;
     const int64_t BN = (int64_t)B * N;
     state_init(&x1, B, N), state_init(&x2, B, N);
     const int nth = fg_get_threads();
     fg_set_threads(1);
-    fg_status s1 = run_trunk(t, &x1, &ar, &err);
+    fg_status s1 = run_trunk(k.t, &x1, &k.ar, &err);
     fg_set_threads(nth > 1 ? nth : 2);
-    fg_status s2 = run_trunk(t, &x2, &ar, &err);
+    fg_status s2 = run_trunk(k.t, &x2, &k.ar, &err);
     fg_set_threads(nth);
     fx_ok(su, s1 == FG_OK && s2 == FG_OK, "trunk runs with 1 and %d threads: %s", nth > 1 ? nth : 2, err.msg);
     fx_ok(su, same(x1.s, x2.s, BN * SMALL.c_s) && same(x1.z, x2.z, BN * N * SMALL.c_z) &&
@@ -212,10 +229,7 @@ static void test_threads(fx_suite *su)
                   same(x1.tors, x2.tors, BN * 14),
           "bitwise identical results with 1 and %d threads", nth > 1 ? nth : 2);
     state_free(&x1), state_free(&x2);
-    fg_arena_free(&ar);
-    fg_ipa_trunk_destroy(t);
-    fg_weights_free(w);
-    free(p);
+    small_close(&k);
 }
 
 /* Creating the small trunk must fail with `want` and a message containing `needle`. */
@@ -223,18 +237,11 @@ static void expect_create_error(fx_suite *su, const char *cfg, const char *skip,
                                 fg_status want, const char *needle)
 {
     fg_error err = {0};
-    fg_status st;
-    void *p = params_from(cfg, &st, &err);
-    fg_weights *w = small_trunk(skip, bad);
-    const fg_block_dims dims = {SMALL.c_s, SMALL.c_z};
-    fg_ipa_trunk *t = NULL;
-    if (st == FG_OK)
-        st = fg_ipa_trunk_create(p, &dims, w, "t.", 2, 7, &t, &err);
+    small_trunk_set k;
+    fg_status st = small_open(&k, cfg, skip, bad, 0, &err);
     fx_ok(su, st == want && strstr(err.msg, needle) != NULL, "error %s naming '%s': %s", fg_status_name(want),
           needle, err.msg);
-    fg_ipa_trunk_destroy(t);
-    fg_weights_free(w);
-    free(p);
+    small_close(&k);
 }
 
 static void test_errors(fx_suite *su)
@@ -259,36 +266,76 @@ static void test_errors(fx_suite *su)
     expect_create_error(su, "{\"seq_tfmr_num_heads\": 5}", NULL, NULL, FG_ERR_CONFIG, "seq_tfmr_num_heads");
     expect_create_error(su, "{\"no_heads\": 4}", NULL, NULL, FG_ERR_SHAPE, "linear_q.weight");
     expect_create_error(su, "{\"num_heads\": 4}", NULL, NULL, FG_ERR_CONFIG, "num_heads");
+    fg_error err = {0};
+    small_trunk_set k;
+    fx_ok(su, small_open(&k, SMALL_CFG, NULL, NULL, 1, &err) == FG_OK,
+          "MultiFlow names (ipa_<i>.linear_q.weight, no .impl.) load: %s", err.msg);
+    small_close(&k);
 }
 
 /* Forward-time errors: missing frame storage, NaN in the inputs. */
 static void test_forward_errors(fx_suite *su)
 {
     fg_error err = {0};
-    fg_status st;
-    void *p = params_from(SMALL_CFG, &st, &err);
-    fg_weights *w = small_trunk(NULL, NULL);
-    const fg_block_dims dims = {SMALL.c_s, SMALL.c_z};
-    fg_ipa_trunk *t = NULL;
-    fg_ipa_trunk_create(p, &dims, w, "t.", 2, 7, &t, &err);
-    fg_arena ar;
-    fg_arena_init(&ar, 1 << 16);
+    small_trunk_set k;
+    fg_status st = small_open(&k, SMALL_CFG, NULL, NULL, 0, &err);
+    fg_ipa_trunk *t = st == FG_OK ? k.t : NULL;
     run_state x;
     state_init(&x, 1, 9);
     float *q = x.quats;
     x.quats = NULL;
-    st = t ? run_trunk(t, &x, &ar, &err) : FG_ERR_INVALID;
+    st = t ? run_trunk(t, &x, &k.ar, &err) : FG_ERR_INVALID;
     fx_ok(su, st == FG_ERR_INVALID && strstr(err.msg, "quats"), "no quaternion storage: %s", err.msg);
     x.quats = q;
     x.s[5] = NAN;
-    st = t ? run_trunk(t, &x, &ar, &err) : FG_ERR_INVALID;
+    st = t ? run_trunk(t, &x, &k.ar, &err) : FG_ERR_INVALID;
     fx_ok(su, st == FG_ERR_NUMERIC && strstr(err.msg, "ipa layer 0"), "NaN input: %s", err.msg);
-    fx_ok(su, ar.in_use == 0, "scratch restored after errors");
+    fx_ok(su, k.ar.in_use == 0, "scratch restored after errors");
     state_free(&x);
-    fg_arena_free(&ar);
-    fg_ipa_trunk_destroy(t);
-    fg_weights_free(w);
-    free(p);
+    small_close(&k);
+}
+
+/* configs/trunk_ipa.json: its stage reads through the type's fields and
+ * spells out exactly the defaults; fg_linear_rows is thread-count independent. */
+static void test_config_and_linear(fx_suite *su)
+{
+    const fg_block_type *t = fg_block_type_find("ipa");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/configs/trunk_ipa.json", FG_SOURCE_DIR);
+    cJSON *root = NULL;
+    fg_error err = {0};
+    if (fx_ok(su, fg_json_load_file(path, &root, &err) == FG_OK, "example config loads: %s", err.msg)) {
+        const cJSON *stage = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "stages"), 0);
+        static const char *const extra[] = {"type", "num_layers", NULL};
+        void *p = calloc(1, t->params_size), *def = calloc(1, t->params_size);
+        fg_fields_defaults(t->fields, t->n_fields, def);
+        fg_status st = fg_json_read_fields(stage, "stages[0]", t->fields, t->n_fields, extra, p, &err);
+        fx_ok(su, st == FG_OK && memcmp(p, def, t->params_size) == 0,
+              "example stage reads and equals the defaults: %s", err.msg);
+        free(p), free(def);
+        cJSON_Delete(root);
+    }
+    const int64_t M = 300, K = 24, N = 72;
+    fg_rng g;
+    fg_rng_init(&g, 51, 0);
+    float *x = rand_vec(&g, M * K, 1.0f), *W = rand_vec(&g, N * K, 1.0f), *b = rand_vec(&g, N, 1.0f);
+    float *y1 = malloc((size_t)(M * N) * sizeof(float)), *y2 = malloc((size_t)(M * N) * sizeof(float));
+    const int nth = fg_get_threads();
+    fg_set_threads(1);
+    fg_linear_rows(y1, x, W, b, M, K, N);
+    fg_set_threads(2);
+    fg_linear_rows(y2, x, W, b, M, K, N);
+    fg_set_threads(nth);
+    double md = 0.0;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = b[j];
+            for (int64_t k = 0; k < K; k++)
+                acc += (double)x[i * K + k] * W[j * K + k];
+            md = fmax(md, fabs(acc - y1[i * N + j]));
+        }
+    fx_ok(su, md < 1e-4 && same(y1, y2, M * N), "fg_linear_rows: max |err| %.2e, 1 and 2 threads identical", md);
+    free(x), free(W), free(b), free(y1), free(y2);
 }
 
 int main(void)
@@ -308,5 +355,6 @@ int main(void)
     test_threads(&su);
     test_errors(&su);
     test_forward_errors(&su);
+    test_config_and_linear(&su);
     return fx_suite_finish(&su);
 }

@@ -14,8 +14,8 @@ extern "C" {
 
 /* y[M,N] = x[M,K] W[N,K]^T + b[N] (b may be NULL). y must not alias x. */
 void fg_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N);
-/* fg_linear whose result never depends on the thread count, at any M: fixed
- * blocks of rows, each one serial BLAS call, in parallel. (A threaded OpenBLAS
+/* fg_linear whose result never depends on the thread count, at any size:
+ * fixed tiles of the output, each one serial BLAS call, in parallel. (A threaded OpenBLAS
  * sgemm splits the output differently per thread count and its edge kernels
  * round differently, e.g. M=300 K=24 N=72 differs in the last bits.) */
 void fg_linear_rows(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N);

@@ -16,7 +16,7 @@
 #include "framegen/ops.h"
 
 #define LN_EPS 1e-5f
-#define ET_CHUNK 128 /* pairs per task: fixed, so results never depend on the thread count */
+#define ET_CHUNK 256 /* pairs per task: fixed, so results never depend on the thread count */
 
 fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix, int c_s, int c_z,
                              int dilation, int n_layers, fg_error *err)
@@ -172,7 +172,7 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
     fg_linear_rows(nw, n, e->w_node, NULL, BN, e->d, 2 * hid);
     const et_ctx c = {e, N, n, nw, z, edge_mask};
     const int64_t nchunk = (pairs + ET_CHUNK - 1) / ET_CHUNK;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int64_t k = 0; k < nchunk; k++) {
         float *h1 = tbuf + per_thread * (size_t)omp_get_thread_num();
         const int64_t p0 = k * ET_CHUNK;

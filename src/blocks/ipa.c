@@ -234,10 +234,12 @@ static const float *mask_inputs(fg_block_io *io, int c_s, int c_z, fg_arena *ar)
     for (int64_t r = 0; r < BN; r++)
         for (int o = 0; o < c_s; o++)
             io->s[r * c_s + o] *= io->node_mask[r];
+    /* x * 1 == x exactly: only pairs with another mask value are touched. */
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < BN * N; p++)
-        for (int o = 0; o < c_z; o++)
-            io->z[p * c_z + o] *= em[p];
+        if (em[p] != 1.0f)
+            for (int o = 0; o < c_z; o++)
+                io->z[p * c_z + o] *= em[p];
     return em;
 }
 
