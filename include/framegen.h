@@ -11,6 +11,7 @@
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
 #include "framegen/tensor.h"
+#include "framegen/trunk.h"
 #include "framegen/weights.h"
 
 #endif
