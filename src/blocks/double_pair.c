@@ -228,22 +228,7 @@ static void distribute_rows(const dp_block *b, float *z, int n, const float *Wv,
 {
     int C = b->C, D = b->D;
     fg_small_gemm(h, D, z, C, 1, b->WT_h, D, b->b_h, false, n, C, D);
-    for (int p = 0; p < n; p++) {
-        float *r = h + (size_t)p * D;
-        float mx = r[0];
-        for (int d = 1; d < D; d++)
-            mx = r[d] > mx ? r[d] : mx;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int d = 0; d < D; d++) {
-            r[d] = fg_vexpf(r[d] - mx);
-            s += r[d];
-        }
-        float inv = 1.0f / s;
-#pragma omp simd
-        for (int d = 0; d < D; d++)
-            r[d] *= inv;
-    }
+    fg_softmax_rows(h, n, D);
     fg_small_gemm(z, C, h, D, 1, Wv, C, bo, true, n, D, C);
 }
 
