@@ -241,6 +241,8 @@ static fg_status dp_forward(void *self, fg_block_io *io, fg_error *err)
     if (b->film && !io->t)
         return fg_error_set(err, FG_ERR_INVALID, "double_pair: use_film needs the time t of each item");
     int64_t P = (int64_t)io->N * io->N;
+    if (P == 0 || io->B <= 0)
+        return FG_OK;
     int ntiles = (int)((P + TILE - 1) / TILE);
     int nthr = fg_get_threads();
     size_t pstride = (size_t)D * D + 3 * (size_t)D;
