@@ -60,9 +60,7 @@ static void run_ew(void *p)
         fg_relu(e->x, e->n);
 }
 
-static double min_seconds = 0.25;
-
-static double time_it(void (*fn)(void *), void *ctx, int *reps)
+static double time_it(void (*fn)(void *), void *ctx, double min_seconds, int *reps)
 {
     return fgb_time(fn, ctx, 1, 3, 10000, min_seconds, reps);
 }
@@ -79,13 +77,13 @@ static float *buf(size_t n, unsigned seed)
 }
 
 /* Returns the GFLOP/s. */
-static double bench_gemm(const char *shape, int L, int64_t batch, int64_t M, int64_t N, int64_t K, int linear)
+static double bench_gemm(double min_seconds, const char *shape, int L, int64_t batch, int64_t M, int64_t N, int64_t K, int linear)
 {
     float *A = buf((size_t)(batch * M * K), 1), *B = buf((size_t)(batch * K * N), 2), *bias = buf((size_t)N, 3);
     float *C = buf((size_t)(batch * M * N), 4);
     gemm_ctx g = {batch, M, N, K, A, B, bias, C, linear};
     int reps;
-    double sec = time_it(run_gemm, &g, &reps);
+    double sec = time_it(run_gemm, &g, min_seconds, &reps);
     double gf = 2.0 * (double)batch * (double)M * (double)N * (double)K / sec * 1e-9;
     printf("{\"bench\": \"core\", \"op\": \"%s\", \"shape\": \"%s\", \"L\": %d, \"batch\": %lld, \"M\": %lld, "
            "\"N\": %lld, \"K\": %lld, \"threads\": %d, \"median_ms\": %.4f, \"gflops\": %.2f, \"reps\": %d}\n",
@@ -96,7 +94,7 @@ static double bench_gemm(const char *shape, int L, int64_t batch, int64_t M, int
     return gf;
 }
 
-static void bench_ew(const char *op, int L, int64_t rows, int64_t cols)
+static void bench_ew(double min_seconds, const char *op, int L, int64_t rows, int64_t cols)
 {
     int64_t n = rows * cols;
     ew_ctx e = {op, buf((size_t)n, 5), buf((size_t)cols, 6), buf((size_t)cols, 7), n, rows, cols};
@@ -104,7 +102,7 @@ static void bench_ew(const char *op, int L, int64_t rows, int64_t cols)
     for (int64_t i = 0; i < n; i++)
         e.x[i] *= 3.0f;
     int reps;
-    double sec = time_it(run_ew, &e, &reps);
+    double sec = time_it(run_ew, &e, min_seconds, &reps);
     printf("{\"bench\": \"core\", \"op\": \"%s\", \"L\": %d, \"rows\": %lld, \"cols\": %lld, \"threads\": %d, "
            "\"median_ms\": %.4f, \"gbps\": %.2f, \"gelems\": %.3f, \"reps\": %d}\n",
            op, L, (long long)rows, (long long)cols, fg_get_threads(), sec * 1e3, 8.0 * (double)n / sec * 1e-9,
@@ -115,33 +113,22 @@ static void bench_ew(const char *op, int L, int64_t rows, int64_t cols)
 
 int main(int argc, char **argv)
 {
-    int threads = 0;
-    char sizes[256] = "64,128,256,512";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
-            snprintf(sizes, sizeof sizes, "%s", argv[++i]);
-        else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
-            min_seconds = atof(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--threads N] [--sizes 64,128,256,512] [--min-seconds S]\n", argv[0]);
-            return 2;
-        }
-    }
-    fg_set_threads(threads); /* <= 0 keeps OMP_NUM_THREADS / the default */
+    fgb_args args = {.threads = 0, .sizes = "64,128,256,512", .min_seconds = 0.25};
+    if (fgb_parse_args(argc, argv, &args) != 0)
+        return 2;
+    fg_set_threads(args.threads); /* <= 0 keeps OMP_NUM_THREADS / the default */
 
     double peak = 0.0;
     char peak_at[128] = "";
     const char *ew_ops[] = {"layernorm", "softmax", "gelu", "sigmoid", "silu", "relu"};
-    for (char *tok = strtok(sizes, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *tok = strtok(args.sizes, ","); tok; tok = strtok(NULL, ",")) {
         int L = atoi(tok);
         int64_t P = (int64_t)L * L;
         struct { const char *shape; int64_t batch, M, N, K; int linear; } shapes[] = {
             {"pair_proj", 1, P, 128, 128, 0}, {"pair_proj", 1, P, 256, 128, 0}, {"pair_proj", 1, P, 512, 128, 0},
             {"pair_proj", 1, P, 128, 128, 1}, {"node_proj", 1, L, 256, 256, 0}, {"tri_mul", 128, L, L, L, 0}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            double gf = bench_gemm(shapes[s].shape, L, shapes[s].batch, shapes[s].M, shapes[s].N, shapes[s].K,
+            double gf = bench_gemm(args.min_seconds, shapes[s].shape, L, shapes[s].batch, shapes[s].M, shapes[s].N, shapes[s].K,
                                    shapes[s].linear);
             if (!shapes[s].linear && gf > peak) {
                 peak = gf;
@@ -152,7 +139,7 @@ int main(int argc, char **argv)
         for (size_t o = 0; o < sizeof ew_ops / sizeof ew_ops[0]; o++) {
             /* LayerNorm over c_z channels; softmax over rows of L (attention over residues). */
             int64_t cols = !strcmp(ew_ops[o], "softmax") ? L : 128;
-            bench_ew(ew_ops[o], L, P * 128 / cols, cols);
+            bench_ew(args.min_seconds, ew_ops[o], L, P * 128 / cols, cols);
         }
     }
     printf("{\"bench\": \"core\", \"summary\": true, \"threads\": %d, \"peak_sgemm_gflops\": %.2f, "

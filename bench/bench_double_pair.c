@@ -66,22 +66,10 @@ static fg_weights *make_weights(void)
 
 int main(int argc, char **argv)
 {
-    int threads = 0;
-    double min_seconds = 1.0;
-    char sizes[256] = "64,128,256,512";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
-            snprintf(sizes, sizeof sizes, "%s", argv[++i]);
-        else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
-            min_seconds = atof(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--threads N] [--sizes 64,128,256,512] [--min-seconds S]\n", argv[0]);
-            return 2;
-        }
-    }
-    fg_set_threads(threads);
+    fgb_args args = {.threads = 0, .sizes = "64,128,256,512", .min_seconds = 1.0};
+    if (fgb_parse_args(argc, argv, &args) != 0)
+        return 2;
+    fg_set_threads(args.threads);
 
     const fg_block_type *ty = fg_block_type_find("double_pair");
     void *params = calloc(1, ty->params_size);
@@ -102,7 +90,7 @@ int main(int argc, char **argv)
     fg_arena arena;
     fg_arena_init(&arena, 0);
 
-    for (char *tok = strtok(sizes, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *tok = strtok(args.sizes, ","); tok; tok = strtok(NULL, ",")) {
         int L = atoi(tok);
         size_t P = (size_t)L * L;
         float *z = malloc(P * C_Z * sizeof *z);    /* [1,L,L,c_z] */
@@ -113,7 +101,7 @@ int main(int argc, char **argv)
             mask[i] = 1.0f;
         r.io = (fg_block_io){.B = 1, .N = L, .z = z, .edge_mask = mask, .t = &t, .scratch = &arena};
         int reps;
-        double sec = fgb_time(run_once, &r, 2, 5, 1000, min_seconds, &reps);
+        double sec = fgb_time(run_once, &r, 2, 5, 1000, args.min_seconds, &reps);
         double flops = ty->flops(r.self, 1, L);
         printf("{\"bench\": \"double_pair\", \"impl\": \"framegen\", \"L\": %d, \"B\": 1, \"c_z\": %d, "
                "\"bottleneck\": %d, \"threads\": %d, \"median_ms\": %.3f, \"gflops\": %.2f, "

@@ -16,6 +16,7 @@
 #include "framegen/structure.h"
 #include "framegen/tensor.h"
 #include "framegen/torsion_head.h"
+#include "framegen/trunk.h"
 #include "framegen/weights.h"
 
 #endif

@@ -315,6 +315,19 @@ static int error_checks(void)
     st = ty->create(params, &dims, w, "", 1, &self, &err);
     fx_ok(&s, st == FG_ERR_SHAPE && strstr(err.msg, "blocks.1.gather_proj.weight"), "layer index in names: %s",
           err.msg);
+    /* an empty batch is a no-op, not a crash */
+    const fg_field *film = fg_fields_find(ty->fields, ty->n_fields, "use_film");
+    *(bool *)((char *)params + film->offset) = false; /* the weights have no time MLP */
+    st = ty->create(params, &dims, w, "", 0, &self, &err);
+    fg_arena arena;
+    fg_arena_init(&arena, 0);
+    fg_block_io io = {.B = 1, .N = 0, .z = (float[1]){0}, .scratch = &arena};
+    if (st == FG_OK) {
+        st = ty->forward(self, &io, &err);
+        ty->destroy(self);
+    }
+    fx_ok(&s, st == FG_OK, "N = 0: %s", st ? err.msg : "ok");
+    fg_arena_free(&arena);
     fg_weights_free(w);
     free(params);
     return fx_suite_finish(&s);

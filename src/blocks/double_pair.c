@@ -14,8 +14,11 @@
  *  pass 1 computes f, g per tile and a per-tile softmax partial (column max,
  *         sum of exp, masked sum, and the masked exp-weighted g products);
  *         the partials are combined serially in tile order into V;
- *  pass 2 computes h per tile, its row softmax, and adds s (V W_o'^T) + b_o'
- *         straight into z, where W_o', b_o' carry the item's FiLM factors.
+ *  pass 2 computes h per block of rows, its row softmax, and adds
+ *         s (V W_o'^T) + b_o' straight into z, where W_o', b_o' carry the
+ *         item's FiLM factors.
+ * The per-tile products are register-blocked fg_small_gemm calls on
+ * transposed weights (BLAS would pack z on every call).
  * A plain op-for-op twin lives in tests/test_double_pair.c. */
 #include <math.h>
 #include <omp.h>
@@ -23,11 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/small_gemm.h"
 #include "core/vmath.h"
 #include "framegen/block.h"
 #include "framegen/ops.h"
 
 #define TILE 256          /* edges per tile: pass-1 partials are per tile */
+#define ROWS2 64          /* edges per pass-2 step (z rows stay in L1) */
 #define MASKED_LOGIT -1e8f /* upstream masked_fill value */
 #define RENORM_EPS 1e-8f   /* upstream renormalisation epsilon */
 
@@ -49,9 +54,9 @@ static const fg_field DP_FIELDS[] = {
 typedef struct dp_block {
     int C, D, H;
     bool film;
-    float *W_fg;          /* [2D, C] gather_proj; value_proj stacked */
+    float *WT_fg;         /* [C, 2D] gather_proj | value_proj, transposed */
     float *b_fg;          /* [2D] */
-    const float *W_h;     /* [D, C] distribute_proj */
+    float *WT_h;          /* [C, D] distribute_proj, transposed */
     const float *b_h;     /* [D] */
     const float *W_o;     /* [C, D] output_proj */
     const float *b_o;     /* [C] */
@@ -66,8 +71,9 @@ static void dp_destroy(void *self)
     dp_block *b = self;
     if (!b)
         return;
-    free(b->W_fg);
+    free(b->WT_fg);
     free(b->b_fg);
+    free(b->WT_h);
     free(b);
 }
 
@@ -95,7 +101,7 @@ static fg_status dp_create(const void *params, const fg_block_dims *dims, fg_wei
     const float *b_f = fg_wl_1d(&l, "gather_proj.bias", D);
     const float *W_g = fg_wl_2d(&l, "value_proj.weight", D, C);
     const float *b_g = fg_wl_1d(&l, "value_proj.bias", D);
-    b->W_h = fg_wl_2d(&l, "distribute_proj.weight", D, C);
+    const float *W_h = fg_wl_2d(&l, "distribute_proj.weight", D, C);
     b->b_h = fg_wl_1d(&l, "distribute_proj.bias", D);
     b->W_o = fg_wl_2d(&l, "output_proj.weight", C, D);
     b->b_o = fg_wl_1d(&l, "output_proj.bias", C);
@@ -109,15 +115,21 @@ static fg_status dp_create(const void *params, const fg_block_dims *dims, fg_wei
         dp_destroy(b);
         return l.st;
     }
-    /* One GEMM for both pass-1 projections. */
-    b->W_fg = malloc(sizeof(float) * 2 * (size_t)D * (size_t)C);
+    /* Transposed copies for fg_small_gemm (w[k, j] rows contiguous in j);
+     * the pass-1 projections side by side so one product computes both. */
+    b->WT_fg = malloc(sizeof(float) * 2 * (size_t)D * (size_t)C);
     b->b_fg = malloc(sizeof(float) * 2 * (size_t)D);
-    if (!b->W_fg || !b->b_fg) {
+    b->WT_h = malloc(sizeof(float) * (size_t)D * (size_t)C);
+    if (!b->WT_fg || !b->b_fg || !b->WT_h) {
         dp_destroy(b);
         return fg_error_set(err, FG_ERR_NOMEM, "double_pair: out of memory");
     }
-    memcpy(b->W_fg, W_f, sizeof(float) * (size_t)D * (size_t)C);
-    memcpy(b->W_fg + (size_t)D * C, W_g, sizeof(float) * (size_t)D * (size_t)C);
+    for (int k = 0; k < C; k++)
+        for (int d = 0; d < D; d++) {
+            b->WT_fg[k * 2 * D + d] = W_f[d * C + k];
+            b->WT_fg[k * 2 * D + D + d] = W_g[d * C + k];
+            b->WT_h[k * D + d] = W_h[d * C + k];
+        }
     memcpy(b->b_fg, b_f, sizeof(float) * (size_t)D);
     memcpy(b->b_fg + D, b_g, sizeof(float) * (size_t)D);
     *self = b;
@@ -153,7 +165,7 @@ static void gather_tile(const dp_block *b, const float *z, const float *m, int n
                         float *sm, float *U)
 {
     int C = b->C, D = b->D, D2 = 2 * b->D;
-    fg_linear(fg, z, b->W_fg, b->b_fg, n, C, D2);
+    fg_small_gemm(fg, D2, z, C, 1, b->WT_fg, D2, b->b_fg, false, n, C, D2);
     for (int d = 0; d < D; d++)
         mx[d] = -INFINITY, se[d] = 0.0f, sm[d] = 0.0f;
     for (int p = 0; p < n; p++) {
@@ -176,7 +188,7 @@ static void gather_tile(const dp_block *b, const float *z, const float *m, int n
         }
     }
     /* U = (e m)^T g: [D, n] x [n, D]. */
-    fg_gemm(true, false, D, D, n, 1.0f, fg, D2, fg + D, D2, 0.0f, U, D);
+    fg_small_gemm(U, D, fg, 1, D2, fg + D, D2, NULL, false, D, n, D);
 }
 
 /* Serial combination of the tile partials in tile order: V[D, D]. */
@@ -210,34 +222,14 @@ static void combine_tiles(int D, int ntiles, const float *part, float *V, float 
     }
 }
 
-/* Pass 2 on one tile: z[n, C] += softmax_D(z W_h^T + b_h) Wv + bo, where
- * Wv[D, C] = V W_o'^T already holds output_proj and FiLM. h is [n, D] scratch. */
-static void distribute_tile(const dp_block *b, float *z, int n, const float *Wv, const float *bo, float *h)
+/* Pass 2 on n <= ROWS2 edges: z[n, C] += softmax_D(z W_h^T + b_h) Wv + bo,
+ * where Wv[D, C] = V W_o'^T already holds output_proj and FiLM. h is [n, D]. */
+static void distribute_rows(const dp_block *b, float *z, int n, const float *Wv, const float *bo, float *h)
 {
     int C = b->C, D = b->D;
-    fg_linear(h, z, b->W_h, b->b_h, n, C, D);
-    for (int p = 0; p < n; p++) {
-        float *r = h + (size_t)p * D;
-        float mx = r[0];
-        for (int d = 1; d < D; d++)
-            mx = r[d] > mx ? r[d] : mx;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int d = 0; d < D; d++) {
-            r[d] = fg_vexpf(r[d] - mx);
-            s += r[d];
-        }
-        float inv = 1.0f / s;
-        for (int d = 0; d < D; d++)
-            r[d] *= inv;
-    }
-    fg_gemm(false, false, n, C, D, 1.0f, h, D, Wv, C, 1.0f, z, C);
-    for (int p = 0; p < n; p++) {
-        float *zr = z + (size_t)p * C;
-#pragma omp simd
-        for (int c = 0; c < C; c++)
-            zr[c] += bo[c];
-    }
+    fg_small_gemm(h, D, z, C, 1, b->WT_h, D, b->b_h, false, n, C, D);
+    fg_softmax_rows(h, n, D);
+    fg_small_gemm(z, C, h, D, 1, Wv, C, bo, true, n, D, C);
 }
 
 static fg_status dp_forward(void *self, fg_block_io *io, fg_error *err)
@@ -249,6 +241,8 @@ static fg_status dp_forward(void *self, fg_block_io *io, fg_error *err)
     if (b->film && !io->t)
         return fg_error_set(err, FG_ERR_INVALID, "double_pair: use_film needs the time t of each item");
     int64_t P = (int64_t)io->N * io->N;
+    if (P == 0 || io->B <= 0)
+        return FG_OK;
     int ntiles = (int)((P + TILE - 1) / TILE);
     int nthr = fg_get_threads();
     size_t pstride = (size_t)D * D + 3 * (size_t)D;
@@ -287,11 +281,12 @@ static fg_status dp_forward(void *self, fg_block_io *io, fg_error *err)
         for (int c = 0; c < C; c++)
             bo[c] = b->b_o[c] * fa[c] + fs[c];
 
+        int64_t nsteps = (P + ROWS2 - 1) / ROWS2;
 #pragma omp parallel for schedule(static)
-        for (int t = 0; t < ntiles; t++) {
-            int64_t p0 = (int64_t)t * TILE;
-            int n = (int)(P - p0 < TILE ? P - p0 : TILE);
-            distribute_tile(b, z + p0 * C, n, Wv, bo, work + (size_t)omp_get_thread_num() * TILE * 2 * D);
+        for (int64_t k = 0; k < nsteps; k++) {
+            int64_t p0 = k * ROWS2;
+            int n = (int)(P - p0 < ROWS2 ? P - p0 : ROWS2);
+            distribute_rows(b, z + p0 * C, n, Wv, bo, work + (size_t)omp_get_thread_num() * TILE * 2 * D);
         }
     }
     fg_arena_restore(io->scratch, mark);

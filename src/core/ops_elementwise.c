@@ -26,10 +26,9 @@ void fg_ref_layernorm(float *y, const float *x, const float *g, const float *b, 
             var += d * d;
         }
         var /= (double)C;
-        float inv = (float)(1.0 / sqrt(var + (double)eps));
-        float mu = (float)mean;
+        double inv = 1.0 / sqrt(var + (double)eps);
         for (int64_t c = 0; c < C; c++) {
-            float v = (xr[c] - mu) * inv;
+            float v = (float)((xr[c] - mean) * inv); /* normalised in double: the twin is the exact side */
             yr[c] = g ? v * g[c] + (b ? b[c] : 0.0f) : v + (b ? b[c] : 0.0f);
         }
     }

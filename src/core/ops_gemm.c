@@ -57,10 +57,11 @@ static void add_bias_rows(float *y, const float *b, int64_t M, int64_t N)
 
 void fg_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N)
 {
-    /* Many rows (the edge tensor): blocks of rows on separate threads, each a
-     * serial product; otherwise one BLAS call on all threads. The partition
-     * does not depend on the thread count and neither do the results. */
-    if (M >= 8 * LINEAR_ROWS && !omp_in_parallel()) {
+    /* Many rows (the edge tensor) times a small weight: blocks of rows on
+     * separate threads, each a serial product (re-packing a weight of at most
+     * 1 MiB per block is cheap); otherwise one BLAS call on all threads. The
+     * partition does not depend on the thread count and neither do the results. */
+    if (M >= 8 * LINEAR_ROWS && N * K <= ((int64_t)1 << 18) && !omp_in_parallel()) {
         int64_t nblk = (M + LINEAR_ROWS - 1) / LINEAR_ROWS;
 #pragma omp parallel for schedule(static)
         for (int64_t k = 0; k < nblk; k++) {

@@ -14,30 +14,33 @@
 
 static void layernorm_row(float *yr, const float *xr, const float *g, const float *b, int64_t C, float eps)
 {
+    /* Statistics of x - x[0]: exact differences for rows with a large common
+     * offset, so float sums keep the precision of the spread. */
+    const float k = xr[0];
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (int64_t c = 0; c < C; c++)
-        s += xr[c];
-    float mu = s / (float)C;
+        s += xr[c] - k;
+    float mu = s / (float)C; /* mean of x - k */
     float v = 0.0f;
 #pragma omp simd reduction(+ : v)
     for (int64_t c = 0; c < C; c++) {
-        float d = xr[c] - mu;
+        float d = (xr[c] - k) - mu;
         v += d * d;
     }
     float inv = 1.0f / sqrtf(v / (float)C + eps);
     if (g && b) {
 #pragma omp simd
         for (int64_t c = 0; c < C; c++)
-            yr[c] = (xr[c] - mu) * inv * g[c] + b[c];
+            yr[c] = ((xr[c] - k) - mu) * inv * g[c] + b[c];
     } else if (g) {
 #pragma omp simd
         for (int64_t c = 0; c < C; c++)
-            yr[c] = (xr[c] - mu) * inv * g[c];
+            yr[c] = ((xr[c] - k) - mu) * inv * g[c];
     } else {
 #pragma omp simd
         for (int64_t c = 0; c < C; c++)
-            yr[c] = (xr[c] - mu) * inv + (b ? b[c] : 0.0f);
+            yr[c] = ((xr[c] - k) - mu) * inv + (b ? b[c] : 0.0f);
     }
 }
 
