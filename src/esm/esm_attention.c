@@ -246,41 +246,43 @@ void esm_attention(const esm_attn *a, float *scratch, size_t scratch_per_thread,
     }
 }
 
-/* The plain twin: full score matrix per (sequence, head), libm expf. */
+/* The plain twin: full score matrix per (sequence, head), double accumulators. */
 void esm_attention_ref(const esm_attn *a)
 {
     int hd = a->head_dim;
     for (int s = 0; s < a->n_seqs; s++) {
         int64_t off = a->offsets[s];
         int len = (int)(a->offsets[s + 1] - off), nk = a->n_keys[s];
-        float *P = malloc((size_t)len * (size_t)nk * sizeof *P); /* [len, nk] */
+        double *S = malloc((size_t)len * (size_t)nk * sizeof *S); /* [len, nk] */
+        float *p = malloc((size_t)nk * sizeof *p);                /* [nk] one row, float */
         for (int h = 0; h < a->n_heads; h++) {
             for (int i = 0; i < len; i++) {
                 const float *qi = a->q + (off + i) * a->ld + h * hd;
-                float *p = P + (size_t)i * nk, mx = -INFINITY, sum = 0.0f;
+                double *si = S + (size_t)i * nk, mx = -INFINITY, sum = 0.0;
                 for (int j = 0; j < nk; j++) {
                     const float *kj = a->k + (off + j) * a->ld + h * hd;
-                    float dot = 0.0f;
+                    double dot = 0.0;
                     for (int c = 0; c < hd; c++)
-                        dot += qi[c] * kj[c];
-                    p[j] = dot;
+                        dot += (double)qi[c] * kj[c];
+                    si[j] = dot;
                     mx = dot > mx ? dot : mx;
                 }
                 for (int j = 0; j < nk; j++)
-                    sum += (p[j] = expf(p[j] - mx));
+                    sum += (si[j] = exp(si[j] - mx));
                 for (int j = 0; j < nk; j++)
-                    p[j] /= sum;
+                    p[j] = (float)(si[j] /= sum);
                 float *o = a->out + (off + i) * a->ldo + h * hd;
                 for (int c = 0; c < hd; c++) {
-                    float acc = 0.0f;
+                    double acc = 0.0;
                     for (int j = 0; j < nk; j++)
-                        acc += p[j] * a->v[(off + j) * a->ld + h * hd + c];
-                    o[c] = acc;
+                        acc += si[j] * a->v[(off + j) * a->ld + h * hd + c];
+                    o[c] = (float)acc;
                 }
                 if (a->maps)
                     write_map_row(a, s, off, len, nk, i, p, h);
             }
         }
-        free(P);
+        free(S);
+        free(p);
     }
 }

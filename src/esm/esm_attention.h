@@ -5,7 +5,8 @@
  * one key tile and one score tile, never an L x L buffer. With maps, each
  * query tile's full score rows are normalised and written straight into the
  * (n, n, channels) map blocks. esm_attention_ref is the plain twin (simple
- * loops over a full L x L score matrix per head) the tests compare against. */
+ * loops over a full L x L score matrix per head, double accumulators) the
+ * tests compare against. */
 #ifndef FG_ESM_ATTENTION_H
 #define FG_ESM_ATTENTION_H
 
