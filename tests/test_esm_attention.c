@@ -66,11 +66,13 @@ static esm_attn args(const setup *s, float *out, float *maps)
 
 static void run_fast(const esm_attn *a, const setup *s)
 {
-    size_t per = esm_attn_scratch_floats(300, s->hd, a->maps != NULL);
-    float *scratch = aligned_alloc(64, sizeof(float) * per * (size_t)omp_get_max_threads());
-    void *tiles = malloc(esm_attn_tiles_bytes(NSEQ, s->off));
-    esm_attention(a, scratch, per, tiles);
-    free(scratch), free(tiles);
+    int nt = omp_get_max_threads();
+    size_t bytes = (esm_attn_ws_bytes(a, nt) + 63) / 64 * 64;
+    void *mem = aligned_alloc(64, bytes);
+    esm_attn_ws ws;
+    esm_attn_ws_bind(&ws, mem, a, nt);
+    esm_attention(a, &ws);
+    free(mem);
 }
 
 static double max_abs(const float *a, const float *b, int64_t n)
