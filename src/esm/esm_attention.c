@@ -18,26 +18,49 @@ typedef struct tile {
 
 static int64_t round_up(int64_t n, int64_t a) { return (n + a - 1) / a * a; }
 
-size_t esm_attn_scratch_floats(int64_t max_len, int head_dim, int with_maps)
+static int64_t max_seq_len(const esm_attn *a)
 {
-    int64_t s_cols = with_maps ? round_up(max_len > 0 ? max_len : 1, BK) : BK;
-    int64_t n = 2 * BQ * head_dim /* q tile, accumulators */ + head_dim * BK /* K^T tile */ +
-                BQ * s_cols /* scores */ + 2 * BQ /* running max, sum */;
-    return (size_t)round_up(n, 16);
+    int64_t m = 1;
+    for (int s = 0; s < a->n_seqs; s++)
+        m = a->offsets[s + 1] - a->offsets[s] > m ? a->offsets[s + 1] - a->offsets[s] : m;
+    return m;
 }
 
-size_t esm_attn_tiles_bytes(int n_seqs, const int64_t *offsets)
+static int64_t n_tiles(const esm_attn *a)
 {
     int64_t n = 0;
-    for (int s = 0; s < n_seqs; s++)
-        n += (offsets[s + 1] - offsets[s] + BQ - 1) / BQ;
-    return (size_t)(n > 0 ? n : 1) * sizeof(tile);
+    for (int s = 0; s < a->n_seqs; s++)
+        n += (a->offsets[s + 1] - a->offsets[s] + BQ - 1) / BQ;
+    return n > 0 ? n : 1;
+}
+
+/* Per thread: q tile, accumulators, scores (full rows with maps), max and sum. */
+static size_t per_thread_floats(const esm_attn *a)
+{
+    int64_t s_cols = a->maps ? round_up(max_seq_len(a), BK) : BK;
+    return (size_t)round_up(2 * BQ * a->head_dim + BQ * s_cols + 2 * BQ, 16);
+}
+
+size_t esm_attn_ws_bytes(const esm_attn *a, int n_threads)
+{
+    int64_t T = a->offsets[a->n_seqs], rows = (int64_t)a->n_heads * a->head_dim;
+    size_t f = per_thread_floats(a) * (size_t)n_threads + (size_t)(rows * (T + BK));
+    return f * sizeof(float) + (size_t)round_up(n_tiles(a) * (int64_t)sizeof(tile), 64) + 64;
+}
+
+void esm_attn_ws_bind(esm_attn_ws *ws, void *mem, const esm_attn *a, int n_threads)
+{
+    int64_t T = a->offsets[a->n_seqs];
+    ws->per_thread = per_thread_floats(a);
+    ws->scratch = mem;
+    ws->ldt = T + BK;
+    ws->kt = ws->scratch + ws->per_thread * (size_t)n_threads;
+    ws->tiles = ws->kt + (size_t)((int64_t)a->n_heads * a->head_dim * ws->ldt);
 }
 
 /* Per-thread scratch areas. */
 typedef struct work {
     float *q;   /* [BQ, hd] query rows, zero beyond the tile */
-    float *kt;  /* [hd, BK] key tile transposed, zero beyond its keys */
     float *s;   /* [BQ, lds] scores / probabilities */
     float *acc; /* [BQ, hd] */
     float *m, *l; /* [BQ] running max and sum */
@@ -45,59 +68,75 @@ typedef struct work {
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *qb)
+ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *restrict qb)
 {
     for (int r = 0; r < BQ; r++)
         for (int c = 0; c < hd; c++)
             qb[r * hd + c] = r < bq ? q[r * ld + c] : 0.0f;
 }
 
-ALWAYS_INLINE void load_kt(int hd, const float *k, int64_t ld, int bk, float *kt)
-{
-    for (int j = 0; j < BK; j++)
-        for (int c = 0; c < hd; c++)
-            kt[c * BK + j] = j < bk ? k[j * ld + c] : 0.0f;
-}
-
-/* s[r, 0:BK] = q_r . K^T for rows r < round_up(bq, RB). */
-ALWAYS_INLINE void qk_tile(int hd, const float *qb, int bq, const float *kt, float *s, int64_t lds)
+/* s[r, 0:BK] = q_r . k_j for the BK keys whose transposed rows start at kt
+ * (row c at kt + c * ldt), rows r < round_up(bq, RB). Four named 16-float
+ * accumulators (one register each) share every key vector; GCC keeps them in
+ * registers, which it does not for a 2-D local array. */
+ALWAYS_INLINE void qk_tile(int hd, const float *restrict qb, int bq, const float *restrict kt,
+                           int64_t ldt, float *restrict s, int64_t lds)
 {
     for (int r0 = 0; r0 < bq; r0 += RB) {
+        const float *q0 = qb + r0 * hd, *q1 = q0 + hd, *q2 = q1 + hd, *q3 = q2 + hd;
+        float *s0 = s + r0 * lds;
         for (int jb = 0; jb < BK; jb += VW) {
-            float a[RB][VW] = {{0}};
+            float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
             for (int c = 0; c < hd; c++) {
-                const float *kv = kt + c * BK + jb;
-                for (int rr = 0; rr < RB; rr++) {
-                    float qv = qb[(r0 + rr) * hd + c];
-                    for (int u = 0; u < VW; u++)
-                        a[rr][u] = fmaf(qv, kv[u], a[rr][u]);
+                const float *kv = kt + c * ldt + jb;
+                float x0 = q0[c], x1 = q1[c], x2 = q2[c], x3 = q3[c];
+                for (int u = 0; u < VW; u++) {
+                    a0[u] = fmaf(x0, kv[u], a0[u]);
+                    a1[u] = fmaf(x1, kv[u], a1[u]);
+                    a2[u] = fmaf(x2, kv[u], a2[u]);
+                    a3[u] = fmaf(x3, kv[u], a3[u]);
                 }
             }
-            for (int rr = 0; rr < RB; rr++)
-                memcpy(s + (r0 + rr) * lds + jb, a[rr], sizeof a[rr]);
+            memcpy(s0 + jb, a0, sizeof a0);
+            memcpy(s0 + lds + jb, a1, sizeof a1);
+            memcpy(s0 + 2 * lds + jb, a2, sizeof a2);
+            memcpy(s0 + 3 * lds + jb, a3, sizeof a3);
         }
     }
 }
 
-/* acc[r] += sum_j p[r, j] v_j over the tile's bk keys, rows r < round_up(bq, RB). */
-ALWAYS_INLINE void pv_tile(int hd, const float *s, int64_t lds, int bq, int bk, const float *v,
-                           int64_t ld, float *acc)
+/* acc[r] += sum_j p[r, j] v_j over the tile's bk keys, rows r < round_up(bq, RB);
+ * the head's columns go VW at a time through four register accumulators. */
+ALWAYS_INLINE void pv_tile(int hd, const float *restrict s, int64_t lds, int bq, int bk,
+                           const float *restrict v, int64_t ld, float *restrict acc)
 {
     for (int r0 = 0; r0 < bq; r0 += RB) {
-        for (int j = 0; j < bk; j++) {
-            const float *vv = v + j * ld;
-            for (int rr = 0; rr < RB; rr++) {
-                float p = s[(r0 + rr) * lds + j];
-                float *ar = acc + (r0 + rr) * hd;
-                for (int c = 0; c < hd; c++)
-                    ar[c] = fmaf(p, vv[c], ar[c]);
+        const float *p0 = s + r0 * lds, *p1 = p0 + lds, *p2 = p1 + lds, *p3 = p2 + lds;
+        for (int c0 = 0; c0 < hd; c0 += VW) {
+            const int w = hd - c0 < VW ? hd - c0 : VW;
+            float *o0 = acc + r0 * hd + c0, *o1 = o0 + hd, *o2 = o1 + hd, *o3 = o2 + hd;
+            float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
+            for (int u = 0; u < w; u++)
+                a0[u] = o0[u], a1[u] = o1[u], a2[u] = o2[u], a3[u] = o3[u];
+            for (int j = 0; j < bk; j++) {
+                const float *vv = v + j * ld + c0;
+                float x0 = p0[j], x1 = p1[j], x2 = p2[j], x3 = p3[j];
+                for (int u = 0; u < w; u++) {
+                    a0[u] = fmaf(x0, vv[u], a0[u]);
+                    a1[u] = fmaf(x1, vv[u], a1[u]);
+                    a2[u] = fmaf(x2, vv[u], a2[u]);
+                    a3[u] = fmaf(x3, vv[u], a3[u]);
+                }
             }
+            for (int u = 0; u < w; u++)
+                o0[u] = a0[u], o1[u] = a1[u], o2[u] = a2[u], o3[u] = a3[u];
         }
     }
 }
 
-/* Online softmax update of row r over bk new scores; returns the row's correction. */
-ALWAYS_INLINE void softmax_update(int hd, float *row, int bk, float *m, float *l, float *acc)
+/* Online softmax update of one row over bk new scores. */
+ALWAYS_INLINE void softmax_update(int hd, float *restrict row, int bk, float *m, float *l,
+                                  float *restrict acc)
 {
     float mx = *m;
 #pragma omp simd reduction(max : mx)
@@ -118,10 +157,10 @@ ALWAYS_INLINE void softmax_update(int hd, float *row, int bk, float *m, float *l
 }
 
 /* One (sequence, head, query tile) without maps. */
-ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const work *w, int64_t off, int nk,
-                              int i0, int bq, int h)
+ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const esm_attn_ws *ws, const work *w,
+                              int64_t off, int nk, int i0, int bq, int h)
 {
-    const float *k = a->k + off * a->ld + h * hd, *v = a->v + off * a->ld + h * hd;
+    const float *kt = ws->kt + (int64_t)h * hd * ws->ldt + off, *v = a->v + off * a->ld + h * hd;
     load_q(hd, a->q + (off + i0) * a->ld + h * hd, a->ld, bq, w->q);
     memset(w->acc, 0, sizeof(float) * BQ * (size_t)hd);
     for (int r = 0; r < BQ; r++) {
@@ -130,8 +169,7 @@ ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const work *w, int64_t 
     }
     for (int j0 = 0; j0 < nk; j0 += BK) {
         int bk = nk - j0 < BK ? nk - j0 : BK;
-        load_kt(hd, k + j0 * a->ld, a->ld, bk, w->kt);
-        qk_tile(hd, w->q, bq, w->kt, w->s, BK);
+        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, w->s, BK);
         for (int r = 0; r < bq; r++)
             softmax_update(hd, w->s + r * BK, bk, &w->m[r], &w->l[r], w->acc + r * hd);
         pv_tile(hd, w->s, BK, bq, bk, v + j0 * a->ld, a->ld, w->acc);
@@ -161,16 +199,14 @@ static void write_map_row(const esm_attn *a, int s, int64_t off, int len, int nk
 }
 
 /* One (sequence, head, query tile) with maps: full score rows, exact softmax. */
-ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const work *w, int s, int64_t off, int len,
-                             int nk, int i0, int bq, int h)
+ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, const work *w, int s,
+                             int64_t off, int len, int nk, int i0, int bq, int h)
 {
-    const float *k = a->k + off * a->ld + h * hd, *v = a->v + off * a->ld + h * hd;
+    const float *kt = ws->kt + (int64_t)h * hd * ws->ldt + off, *v = a->v + off * a->ld + h * hd;
     int64_t lds = round_up(nk, BK);
     load_q(hd, a->q + (off + i0) * a->ld + h * hd, a->ld, bq, w->q);
-    for (int j0 = 0; j0 < nk; j0 += BK) {
-        load_kt(hd, k + j0 * a->ld, a->ld, nk - j0 < BK ? nk - j0 : BK, w->kt);
-        qk_tile(hd, w->q, bq, w->kt, w->s + j0, lds);
-    }
+    for (int j0 = 0; j0 < nk; j0 += BK)
+        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, w->s + j0, lds);
     for (int r = 0; r < bq; r++) {
         float *row = w->s + r * lds;
         float mx = -INFINITY, sum = 0.0f;
@@ -205,82 +241,100 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const work *w, int s, in
     default: call(hd); break;                                                                      \
     }
 
-static void run_item(const esm_attn *a, const work *w, const tile *t, int h)
+static void run_item(const esm_attn *a, const esm_attn_ws *ws, const work *w, const tile *t, int h)
 {
     int s = t->seq;
     int64_t off = a->offsets[s];
     int len = (int)(a->offsets[s + 1] - off), nk = a->n_keys[s];
     int bq = len - t->row0 < BQ ? len - t->row0 : BQ;
     if (a->maps) {
-#define CALL_MAPS(HD) item_maps(HD, a, w, s, off, len, nk, t->row0, bq, h)
+#define CALL_MAPS(HD) item_maps(HD, a, ws, w, s, off, len, nk, t->row0, bq, h)
         DISPATCH(a->head_dim, CALL_MAPS)
     } else {
-#define CALL_FUSED(HD) item_fused(HD, a, w, off, nk, t->row0, bq, h)
+#define CALL_FUSED(HD) item_fused(HD, a, ws, w, off, nk, t->row0, bq, h)
         DISPATCH(a->head_dim, CALL_FUSED)
     }
 }
 
-void esm_attention(const esm_attn *a, float *scratch, size_t scratch_per_thread, void *tiles_mem)
+/* K of every head transposed once per call, in 32 x 32 blocks; a zero tail
+ * of BK columns lets the last key tile read full vectors. */
+static void transpose_k(const esm_attn *a, const esm_attn_ws *ws)
 {
-    tile *tiles = tiles_mem;
-    int64_t n_tiles = 0, max_len = 0;
-    for (int s = 0; s < a->n_seqs; s++) {
-        int64_t len = a->offsets[s + 1] - a->offsets[s];
-        max_len = len > max_len ? len : max_len;
-        for (int64_t i = 0; i < len; i += BQ)
-            tiles[n_tiles++] = (tile){s, (int32_t)i};
+    int64_t T = a->offsets[a->n_seqs], rows = (int64_t)a->n_heads * a->head_dim;
+    int64_t nb_t = (T + 31) / 32, nb_c = (rows + 31) / 32;
+#pragma omp parallel for schedule(static) if (T * rows > 32768)
+    for (int64_t b = 0; b < nb_t * nb_c; b++) {
+        int64_t t0 = b / nb_c * 32, c0 = b % nb_c * 32;
+        int64_t t1 = t0 + 32 < T ? t0 + 32 : T, c1 = c0 + 32 < rows ? c0 + 32 : rows;
+        for (int64_t c = c0; c < c1; c++)
+            for (int64_t t = t0; t < t1; t++)
+                ws->kt[c * ws->ldt + t] = a->k[t * a->ld + c];
     }
+    for (int64_t c = 0; c < rows; c++)
+        memset(ws->kt + c * ws->ldt + T, 0, sizeof(float) * BK);
+}
+
+void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
+{
+    tile *tiles = ws->tiles;
+    int64_t nt = 0;
+    for (int s = 0; s < a->n_seqs; s++)
+        for (int64_t i = 0; i < a->offsets[s + 1] - a->offsets[s]; i += BQ)
+            tiles[nt++] = (tile){s, (int32_t)i};
+    transpose_k(a, ws);
     int hd = a->head_dim;
-    int64_t lds = a->maps ? round_up(max_len, BK) : BK;
-    int64_t items = n_tiles * a->n_heads;
+    int64_t lds = a->maps ? round_up(max_seq_len(a), BK) : BK;
+    int64_t items = nt * a->n_heads;
 #pragma omp parallel
     {
-        float *base = scratch + (size_t)omp_get_thread_num() * scratch_per_thread;
-        work w = {.q = base, .kt = base + BQ * hd, .s = base + BQ * hd + hd * BK};
+        float *base = ws->scratch + (size_t)omp_get_thread_num() * ws->per_thread;
+        work w = {.q = base, .s = base + BQ * hd};
         w.acc = w.s + BQ * lds;
         w.m = w.acc + BQ * hd;
         w.l = w.m + BQ;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++)
-            run_item(a, &w, &tiles[it / a->n_heads], (int)(it % a->n_heads));
+            run_item(a, ws, &w, &tiles[it / a->n_heads], (int)(it % a->n_heads));
     }
 }
 
-/* The plain twin: full score matrix per (sequence, head), libm expf. */
+/* The plain twin: full score matrix per (sequence, head), double accumulators. */
 void esm_attention_ref(const esm_attn *a)
 {
     int hd = a->head_dim;
     for (int s = 0; s < a->n_seqs; s++) {
         int64_t off = a->offsets[s];
         int len = (int)(a->offsets[s + 1] - off), nk = a->n_keys[s];
-        float *P = malloc((size_t)len * (size_t)nk * sizeof *P); /* [len, nk] */
+        double *S = malloc((size_t)len * (size_t)nk * sizeof *S); /* [len, nk] */
+        float *p = malloc((size_t)nk * sizeof *p);                /* [nk] one row, float */
         for (int h = 0; h < a->n_heads; h++) {
             for (int i = 0; i < len; i++) {
                 const float *qi = a->q + (off + i) * a->ld + h * hd;
-                float *p = P + (size_t)i * nk, mx = -INFINITY, sum = 0.0f;
+                double *si = S + (size_t)i * nk, mx = -INFINITY, sum = 0.0;
                 for (int j = 0; j < nk; j++) {
                     const float *kj = a->k + (off + j) * a->ld + h * hd;
-                    float dot = 0.0f;
+                    double dot = 0.0;
                     for (int c = 0; c < hd; c++)
-                        dot += qi[c] * kj[c];
-                    p[j] = dot;
+                        dot += (double)qi[c] * kj[c];
+                    si[j] = dot;
                     mx = dot > mx ? dot : mx;
                 }
                 for (int j = 0; j < nk; j++)
-                    sum += (p[j] = expf(p[j] - mx));
+                    sum += (si[j] = exp(si[j] - mx));
                 for (int j = 0; j < nk; j++)
-                    p[j] /= sum;
+                    p[j] = (float)(si[j] /= sum);
                 float *o = a->out + (off + i) * a->ldo + h * hd;
                 for (int c = 0; c < hd; c++) {
-                    float acc = 0.0f;
+                    double acc = 0.0;
                     for (int j = 0; j < nk; j++)
-                        acc += p[j] * a->v[(off + j) * a->ld + h * hd + c];
-                    o[c] = acc;
+                        acc += si[j] * a->v[(off + j) * a->ld + h * hd + c];
+                    o[c] = (float)acc;
                 }
                 if (a->maps)
                     write_map_row(a, s, off, len, nk, i, p, h);
             }
         }
-        free(P);
+        free(S);
+        free(p);
     }
 }

@@ -5,7 +5,8 @@
  * one key tile and one score tile, never an L x L buffer. With maps, each
  * query tile's full score rows are normalised and written straight into the
  * (n, n, channels) map blocks. esm_attention_ref is the plain twin (simple
- * loops over a full L x L score matrix per head) the tests compare against. */
+ * loops over a full L x L score matrix per head, double accumulators) the
+ * tests compare against. */
 #ifndef FG_ESM_ATTENTION_H
 #define FG_ESM_ATTENTION_H
 
@@ -33,14 +34,22 @@ typedef struct esm_attn {
     int map_channels, map_channel0;
 } esm_attn;
 
-/* Per-thread scratch floats for sequences up to max_len. */
-size_t esm_attn_scratch_floats(int64_t max_len, int head_dim, int with_maps);
-/* Work list bytes (query tiles) for a batch. */
-size_t esm_attn_tiles_bytes(int n_seqs, const int64_t *offsets);
+/* Workspace of one call: per-thread tiles, the work list, and K transposed
+ * ([heads * head_dim, T + 128], so key tiles are rows of 16-float vectors). */
+typedef struct esm_attn_ws {
+    float *scratch;
+    size_t per_thread; /* floats */
+    void *tiles;
+    float *kt;
+    int64_t ldt;
+} esm_attn_ws;
 
-/* scratch: n_threads * esm_attn_scratch_floats(...) floats, 64-byte aligned;
- * tiles: esm_attn_tiles_bytes(...) bytes. */
-void esm_attention(const esm_attn *a, float *scratch, size_t scratch_per_thread, void *tiles);
+/* Bytes the workspace needs for this batch and thread count. */
+size_t esm_attn_ws_bytes(const esm_attn *a, int n_threads);
+/* Carves the workspace out of mem (64-byte aligned, esm_attn_ws_bytes long). */
+void esm_attn_ws_bind(esm_attn_ws *ws, void *mem, const esm_attn *a, int n_threads);
+
+void esm_attention(const esm_attn *a, const esm_attn_ws *ws);
 void esm_attention_ref(const esm_attn *a);
 
 #endif

@@ -23,9 +23,7 @@ typedef struct fwd {
     int32_t *n_keys;      /* [S] non-pad tokens */
     int64_t *row;         /* [T] output row, -1 when not kept */
     float *cos_t, *sin_t; /* [max_len, head_dim / 2] */
-    float *scratch;       /* attention scratch, per thread */
-    size_t scratch_per_thread;
-    void *tiles;
+    esm_attn_ws ws;       /* attention workspace */
     int64_t *map_block;   /* [S] attention map block offsets (floats) */
     int32_t *map_row, *map_n;
 } fwd;
@@ -88,10 +86,11 @@ fg_status fg_esm_output_size(const fg_esm *m, const fg_esm_batch *in, const uint
 int64_t fg_esm_scratch_bytes(const fg_esm *m, int64_t T, int64_t max_len)
 {
     const fg_esm_config *c = &m->cfg;
-    int64_t floats = T * (6 * (int64_t)c->d_model + c->d_ffn) + max_len * c->head_dim +
-                     (int64_t)omp_get_max_threads() *
-                         (int64_t)esm_attn_scratch_floats(max_len, c->head_dim, 1);
-    return floats * 4 + T * 24;
+    int64_t off[2] = {0, max_len > 0 ? max_len : 1};
+    esm_attn one = {.n_seqs = 1, .offsets = off, .n_heads = c->n_heads, .head_dim = c->head_dim,
+                    .maps = (float *)&one};
+    int64_t floats = T * (7 * (int64_t)c->d_model + c->d_ffn) + max_len * c->head_dim;
+    return floats * 4 + T * 24 + (int64_t)esm_attn_ws_bytes(&one, omp_get_max_threads());
 }
 
 #define ALLOC(ptr, n)                                                                              \
@@ -125,11 +124,13 @@ static fg_status plan(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs *o
     ALLOC(fw->n_keys, S);
     ALLOC(fw->cos_t, fw->max_len * half);
     ALLOC(fw->sin_t, fw->max_len * half);
-    fw->scratch_per_thread = esm_attn_scratch_floats(fw->max_len, c->head_dim, out->attn != NULL);
-    ALLOC(fw->scratch, fw->scratch_per_thread * (size_t)omp_get_max_threads());
-    fw->tiles = fg_arena_alloc(&m->arena, esm_attn_tiles_bytes(S, in->offsets));
-    if (!fw->tiles)
+    esm_attn shape = {.n_seqs = S, .offsets = in->offsets, .n_heads = c->n_heads,
+                      .head_dim = c->head_dim, .maps = out->attn};
+    int threads = omp_get_max_threads();
+    void *ws = fg_arena_alloc(&m->arena, esm_attn_ws_bytes(&shape, threads));
+    if (!ws)
         return fg_error_set(err, FG_ERR_NOMEM, "esm forward: out of memory");
+    esm_attn_ws_bind(&fw->ws, ws, &shape, threads);
     fw->R = 0;
     for (int s = 0; s < S; s++) {
         int nk = 0;
@@ -236,7 +237,7 @@ static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *
         .maps = out->attn, .map_block = fw->map_block, .map_row = fw->map_row, .map_n = fw->map_n,
         .map_channels = c->n_layers * c->n_heads, .map_channel0 = l * c->n_heads,
     };
-    esm_attention(&a, fw->scratch, fw->scratch_per_thread, fw->tiles);
+    esm_attention(&a, &fw->ws);
 }
 
 static void layer(const fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_outputs *out, fwd *fw)

@@ -7,6 +7,8 @@
 
 #include "framegen/arena.h"
 #include "framegen/esm.h"
+#include "framegen/esm_frozen.h"
+#include "framegen/esm_tokens.h"
 
 /* Tensor roles; esm_tensor_name spells them in either naming scheme. */
 typedef enum esm_tensor {
@@ -63,5 +65,10 @@ void esm_rotary_tables(const float *inv_freq, int half, int max_len, float *cos_
  * head h at columns h*head_dim of rows with stride ld; pos[t] = position in its sequence. */
 void esm_rotary_apply(float *q, float *k, int64_t ld, int64_t T, const int32_t *pos, int n_heads,
                       int head_dim, float q_scale, const float *cos_t, const float *sin_t);
+
+/* Frozen ESM on items[0..n) of an AF2 token batch as one packed batch;
+ * outputs [n, N, ...] in item order (esm_frozen.h layouts). */
+fg_status esm_frozen_run(fg_esm *esm, const fg_esm_af2_tokens *tok, const int *items, int n,
+                         const fg_frozen_esm_out *out, fg_error *err);
 
 #endif
