@@ -26,3 +26,15 @@ void fg_linear_rows(float *y, const float *x, const float *W, const float *b, in
         fg_gemm(false, true, m, n, K, 1.0f, x + r0 * K, K, W + c0 * K, K, 1.0f, yt, N);
     }
 }
+
+void fg_gemm_nt_rows(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                     int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    const int64_t nr = (M + ROWS - 1) / ROWS, nc = (N + COLS - 1) / COLS;
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
+    for (int64_t k = 0; k < nr * nc; k++) {
+        const int64_t r0 = (k / nc) * ROWS, c0 = (k % nc) * COLS;
+        const int64_t m = M - r0 < ROWS ? M - r0 : ROWS, n = N - c0 < COLS ? N - c0 : COLS;
+        fg_gemm(false, true, m, n, K, alpha, A + r0 * lda, lda, B + c0 * ldb, ldb, beta, C + r0 * ldc + c0, ldc);
+    }
+}
