@@ -96,22 +96,31 @@ static void fm_check_outputs(fx_case *c, const fg_model_output *o)
     }
 }
 
-/* extra: more weights (e.g. the ESM's) added to the case's parameters, or NULL. */
-static int fm_run(const char *case_name, fg_weights *(*extra)(fx_case *c, fg_weights *w))
+/* esm_case: the case whose parameters are the ESM-2 weights, or NULL. */
+static int fm_run(const char *case_name, const char *esm_case)
 {
-    fx_case c;
+    fx_case c, e;
     if (fx_open(&c, case_name) != 0)
         return 1;
     fg_model_config mc;
     fg_error err = {0};
     const cJSON *mj = cJSON_GetObjectItemCaseSensitive(fx_hparams(&c), "model");
-    fg_weights *w = fx_params(&c);
-    if (w && extra)
-        w = extra(&c, w);
-    if (!w || !fx_expect(&c, fg_model_config_read(mj, "model", &mc, &err) == FG_OK,
-                         "model config from the case's hyperparameters %s", err.msg))
+    fg_weights *w = fx_params(&c), *esm_w = NULL;
+    if (esm_case) {
+        if (fx_open(&e, esm_case) != 0)
+            return 1;
+        esm_w = fx_params(&e);
+        fx_expect(&c, esm_w != NULL, "ESM-2 weights from case %s", esm_case);
+    }
+    if (!w || (esm_case && !esm_w) ||
+        !fx_expect(&c, fg_model_config_read(mj, "model", &mc, &err) == FG_OK,
+                   "model config from the case's hyperparameters %s", err.msg)) {
+        if (esm_case)
+            fx_close(&e);
         return fx_finish(&c);
+    }
     fg_model_params mp = fg_model_default_params();
+    mp.esm_weights = esm_w;
     fg_model *m = NULL;
     if (fx_expect(&c, fg_model_create(&mc, w, &mp, &m, &err) == FG_OK,
                   "model built; every checkpoint tensor used %s", m ? "" : err.msg)) {
@@ -124,6 +133,8 @@ static int fm_run(const char *case_name, fg_weights *(*extra)(fx_case *c, fg_wei
     }
     fg_model_destroy(m);
     fg_model_config_free(&mc);
+    if (esm_case)
+        fx_close(&e);
     return fx_finish(&c);
 }
 

@@ -28,7 +28,9 @@ typedef struct fg_model_config fg_model_config; /* framegen/model_config.h */
 typedef struct fg_model_params {
     fg_logger log;            /* warnings (e.g. unused tensors); NULL fn: silent */
     bool allow_unused;        /* unexpected tensors in the weights are not an error */
-    int max_length;           /* largest N a forward may be asked for (scratch sizing hint) */
+    int max_length;           /* largest N a forward may be asked for (0: no limit) */
+    fg_weights *esm_weights;  /* ESM-2 (fair-esm or Hugging Face names) when the config enables the
+                               * ESM combiner; the reference's state_dict does not hold them */
 } fg_model_params;
 
 fg_model_params fg_model_default_params(void);

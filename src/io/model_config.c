@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "framegen/config_json.h"
+#include "trunk_reference.h"
 
 /* Model-level scalars. */
 typedef struct top_fields {
@@ -96,15 +97,48 @@ static fg_status read_head(const cJSON *obj, const char *path, const char *key, 
     return FG_OK;
 }
 
-/* Trunk sections: until the trunk wrapper lands, only whether one is configured. */
-static fg_status read_trunk_enabled(const cJSON *obj, const char *key, bool *enabled, fg_error *err)
+#define ES fg_esm_combiner_section
+static const fg_field ESM[] = {
+    FG_FIELD_BOOL_(ES, enabled, false, "frozen ESM-2 + combiner"),
+    FG_FIELD_BOOL_(ES, only_single, true, "single representations only (no attention-map pair branch)"),
+    FG_FIELD_INT_(ES, node_embed_size, 0, 0, 65536, "= c_s"),
+    FG_FIELD_INT_(ES, edge_embed_size, 0, 0, 65536, "= c_z"),
+    FG_FIELD_INT_(ES, esm_proj_single_dim, 0, 0, 65536, "= c_s"),
+    FG_FIELD_INT_(ES, esm_proj_pair_dim, 0, 0, 65536, "= c_z"),
+    FG_FIELD_INT_(ES, mlp_proj_hidden_dim, 0, 0, 65536, "combiner MLP width (checked against the weights)"),
+    FG_FIELD_STRING_(ES, esm_model_key, "", "which ESM-2 (informational; its weights are given separately)"),
+    FG_FIELD_STRING_(ES, precision, "32", "float32 only"),
+};
+#undef ES
+
+static fg_status read_esm(const cJSON *obj, const char *path, fg_model_config *c, fg_error *err)
 {
-    (void)err;
-    const cJSON *sec = section(obj, key);
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(sec, "num_layers");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(sec, "attn_type");
-    *enabled = cJSON_IsNumber(n) && n->valueint > 0 && !(cJSON_IsString(t) && !strcmp(t->valuestring, "none"));
-    return FG_OK;
+    char kp[256];
+    fg_json_path_key(kp, sizeof kp, path, "esm_combiner");
+    const cJSON *sec = section(obj, "esm_combiner");
+    fg_fields_defaults(ESM, sizeof ESM / sizeof ESM[0], &c->esm);
+    if (!sec)
+        return FG_OK;
+    fg_status st = fg_json_read_fields(sec, kp, ESM, sizeof ESM / sizeof ESM[0], NULL, &c->esm, err);
+    if (st != FG_OK || !c->esm.enabled)
+        return st;
+    if (strcmp(c->esm.precision, "32") != 0)
+        return fg_error_set(err, FG_ERR_UNSUPPORTED, "%s.precision: only \"32\" is supported", kp);
+    if ((st = check_width(path, "esm_combiner", "node_embed_size", c->esm.node_embed_size, c->c_s, err)) != FG_OK ||
+        (st = check_width(path, "esm_combiner", "esm_proj_single_dim", c->esm.esm_proj_single_dim, c->c_s, err)) !=
+            FG_OK ||
+        (st = check_width(path, "esm_combiner", "edge_embed_size", c->esm.edge_embed_size, c->c_z, err)) != FG_OK)
+        return st;
+    return c->esm.only_single ? FG_OK
+                              : check_width(path, "esm_combiner", "esm_proj_pair_dim", c->esm.esm_proj_pair_dim, c->c_z, err);
+}
+
+bool fg_trunk_config_enabled(const fg_trunk_config *t)
+{
+    for (int i = 0; i < t->n_stages; i++)
+        if (t->stages[i].num_layers > 0)
+            return true;
+    return false;
 }
 
 static fg_status read_ipa(const cJSON *obj, const char *path, fg_model_config *c, fg_error *err)
@@ -159,10 +193,9 @@ static fg_status read_sections(const cJSON *obj, const char *path, fg_model_conf
         return st;
     if ((st = fg_features_check_dims(&c->node, &c->edge, c->c_s, c->c_z, path, err)) != FG_OK)
         return st;
-    const cJSON *esm = cJSON_GetObjectItemCaseSensitive(section(obj, "esm_combiner"), "enabled");
-    c->esm_enabled = cJSON_IsTrue(esm);
-    if ((st = read_trunk_enabled(obj, "trunk", &c->trunk_enabled, err)) != FG_OK ||
-        (st = read_trunk_enabled(obj, "seq_trunk", &c->seq_trunk_enabled, err)) != FG_OK)
+    if ((st = read_esm(obj, path, c, err)) != FG_OK ||
+        (st = fg_trunk_section_read(obj, "trunk", path, c->c_s, c->c_z, &c->trunk, err)) != FG_OK ||
+        (st = fg_trunk_section_read(obj, "seq_trunk", path, c->c_s, c->c_z, &c->seq_trunk, err)) != FG_OK)
         return st;
     if ((st = read_ipa(obj, path, c, err)) != FG_OK)
         return st;
@@ -202,4 +235,6 @@ void fg_model_config_free(fg_model_config *c)
 {
     free(c->ipa_params);
     c->ipa_params = NULL;
+    fg_trunk_config_free(&c->trunk);
+    fg_trunk_config_free(&c->seq_trunk);
 }

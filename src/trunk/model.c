@@ -72,19 +72,20 @@ fg_status fg_model_bufs_reserve(fg_model *m, int B, int N, fg_error *err)
     return FG_OK;
 }
 
-/* Parts of the reference that this build does not compose yet. */
-static fg_status check_supported(const fg_model_config *c, fg_error *err)
+static fg_status check_supported(const fg_model_config *c, const fg_model_params *p, fg_error *err)
 {
-    if (c->esm_enabled)
-        return fg_error_set(err, FG_ERR_UNSUPPORTED, "model.esm_combiner: the ESM combiner is not available yet");
-    if (c->trunk_enabled)
-        return fg_error_set(err, FG_ERR_UNSUPPORTED, "model.trunk: the pre-IPA trunk is not available yet");
-    if (c->seq_trunk_enabled)
-        return fg_error_set(err, FG_ERR_UNSUPPORTED, "model.seq_trunk: the sequence trunk is not available yet");
     if (c->aa_num_tokens != FG_AA_TOKENS)
         return fg_error_set(err, FG_ERR_UNSUPPORTED, "model.aa_pred.aatype_pred_num_tokens: only %d is supported",
                             FG_AA_TOKENS);
+    if (c->esm.enabled && !p->esm_weights)
+        return fg_error_set(err, FG_ERR_CONFIG, "model.esm_combiner is enabled but no ESM-2 weights were given "
+                                                "(config key esm_weights, or --esm-weights)");
     return FG_OK;
+}
+
+static bool averages_init(const fg_trunk_config *t)
+{
+    return fg_trunk_config_enabled(t) && (t->pre_add_init_embed || t->post_add_init_embed);
 }
 
 /* Every tensor of the file must belong to the model unless the caller allows extras. */
@@ -110,6 +111,9 @@ static fg_status copy_config(fg_model *m, const fg_model_config *cfg, fg_error *
 {
     m->cfg = *cfg;
     m->cfg.ipa_params = NULL;
+    memset(&m->cfg.trunk, 0, sizeof m->cfg.trunk); /* the trunks keep what they need */
+    memset(&m->cfg.seq_trunk, 0, sizeof m->cfg.seq_trunk);
+    m->keep_init = averages_init(&cfg->trunk) || averages_init(&cfg->seq_trunk);
     if (!cfg->ipa_type || !cfg->ipa_params)
         return fg_error_set(err, FG_ERR_CONFIG, "model: the config has no IPA trunk");
     m->cfg.ipa_params = malloc(cfg->ipa_type->params_size);
@@ -119,16 +123,44 @@ static fg_status copy_config(fg_model *m, const fg_model_config *cfg, fg_error *
     return FG_OK;
 }
 
-static fg_status build(fg_model *m, fg_weights *w, fg_error *err)
+/* Frozen ESM-2, its token cache and the combiner; the combiner's branches must match the config. */
+static fg_status build_esm(fg_model *m, fg_weights *w, fg_error *err)
+{
+    fg_status st = fg_esm_create(m->params.esm_weights, NULL, &m->esm, err);
+    if (st == FG_OK)
+        st = fg_esm_cache_create(m->esm, &m->esm_cache, err);
+    if (st == FG_OK)
+        st = fg_esm_combiner_create(w, "esm_combiner.", m->cfg.c_z, m->esm, &m->combiner, err);
+    if (st != FG_OK) {
+        fg_error_prefix(err, "model.esm_combiner");
+        return st;
+    }
+    const fg_esm_combiner_config *cc = fg_esm_combiner_get_config(m->combiner);
+    if (cc->only_single != m->cfg.esm.only_single)
+        return fg_error_set(err, FG_ERR_SHAPE, "model.esm_combiner.only_single is %s but the weights %s a pair branch",
+                            m->cfg.esm.only_single ? "true" : "false", cc->only_single ? "lack" : "have");
+    if (m->cfg.esm.mlp_proj_hidden_dim && cc->hidden != m->cfg.esm.mlp_proj_hidden_dim)
+        return fg_error_set(err, FG_ERR_SHAPE, "model.esm_combiner.mlp_proj_hidden_dim is %d but the weights have %d",
+                            m->cfg.esm.mlp_proj_hidden_dim, cc->hidden);
+    return FG_OK;
+}
+
+static fg_status build(fg_model *m, const fg_model_config *cfg, fg_weights *w, fg_error *err)
 {
     const fg_model_config *c = &m->cfg;
     fg_block_dims dims = {c->c_s, c->c_z};
     fg_status st = fg_node_features_create(&c->node, w, "node_feature_net.", &m->node, err);
     if (st == FG_OK)
         st = fg_edge_features_create(&c->edge, w, "edge_feature_net.", &m->edge, err);
+    if (st == FG_OK && c->esm.enabled)
+        st = build_esm(m, w, err);
+    if (st == FG_OK && fg_trunk_config_enabled(&cfg->trunk))
+        st = fg_trunk_create(&cfg->trunk, &dims, w, "trunk.", &m->trunk, err);
     if (st == FG_OK)
         st = fg_ipa_trunk_create(c->ipa_params, &dims, w, "ipa_trunk.", c->ipa_num_blocks, c->n_torsions, &m->ipa,
                                  err);
+    if (st == FG_OK && fg_trunk_config_enabled(&cfg->seq_trunk))
+        st = fg_trunk_create(&cfg->seq_trunk, &dims, w, "seq_trunk.", &m->seq_trunk, err);
     if (st == FG_OK)
         st = fg_heads_init(&m->heads, c, w, err);
     return st;
@@ -138,18 +170,19 @@ fg_status fg_model_create(const fg_model_config *cfg, fg_weights *w, const fg_mo
                           fg_model **out, fg_error *err)
 {
     *out = NULL;
-    fg_status st = check_supported(cfg, err);
+    fg_model_params p = params ? *params : fg_model_default_params();
+    fg_status st = check_supported(cfg, &p, err);
     if (st != FG_OK)
         return st;
     fg_model *m = calloc(1, sizeof *m);
     if (!m)
         return fg_error_set(err, FG_ERR_NOMEM, "model: out of memory");
-    m->params = params ? *params : fg_model_default_params();
+    m->params = p;
     fg_arena_init(&m->scratch, 8u << 20);
     fg_weights_clear_used(w);
     st = copy_config(m, cfg, err);
     if (st == FG_OK)
-        st = build(m, w, err);
+        st = build(m, cfg, w, err);
     if (st == FG_OK)
         st = check_unused(m, w, err);
     if (st != FG_OK) {
@@ -166,7 +199,12 @@ void fg_model_destroy(fg_model *m)
         return;
     fg_node_features_destroy(m->node);
     fg_edge_features_destroy(m->edge);
+    fg_esm_combiner_destroy(m->combiner);
+    fg_esm_cache_destroy(m->esm_cache);
+    fg_esm_destroy(m->esm);
+    fg_trunk_destroy(m->trunk);
     fg_ipa_trunk_destroy(m->ipa);
+    fg_trunk_destroy(m->seq_trunk);
     fg_model_bufs_free(&m->buf);
     fg_arena_free(&m->scratch);
     free(m->cfg.ipa_params);
@@ -181,6 +219,7 @@ size_t fg_model_scratch_peak(const fg_model *m) { return m->scratch.peak; }
 double fg_model_flops(const fg_model *m, int B, int N)
 {
     double f = fg_node_features_flops(m->node, B, N) + fg_edge_features_flops(m->edge, B, N);
-    f += (m->cfg.num_recycles + 1) * fg_ipa_trunk_flops(m->ipa, B, N);
+    double pass = fg_ipa_trunk_flops(m->ipa, B, N) + (m->trunk ? fg_trunk_flops(m->trunk, B, N) : 0.0);
+    f += (m->cfg.num_recycles + 1) * pass + (m->seq_trunk ? fg_trunk_flops(m->seq_trunk, B, N) : 0.0);
     return f + fg_heads_flops(&m->heads, B, N);
 }

@@ -1,6 +1,6 @@
 /* The flow model's forward, in the reference's order: feature nets -> (ESM
- * combiner) -> [trunk -> IPA trunk] x (1 + num_recycles) -> confidence heads
- * -> (sequence trunk) -> amino-acid head. Frames enter in Angstrom and are
+ * combiner) -> [(trunk) -> IPA trunk] x (1 + num_recycles) -> confidence
+ * heads -> (sequence trunk) -> amino-acid head. Frames enter in Angstrom and are
  * refined in nm, as the reference. */
 #include <string.h>
 
@@ -35,8 +35,8 @@ static void masks(fg_model_bufs *b, const fg_model_batch *in)
                 b->edge_mask[((int64_t)k * N + i) * N + j] = in->res_mask[k * N + j] * in->res_mask[k * N + i];
 }
 
-/* node_embed then edge_embed into b->s, b->z. */
-static fg_status features(fg_model *m, const fg_model_batch *in, fg_error *err)
+/* node_embed then edge_embed into s, z (the init buffers when a trunk needs them later). */
+static fg_status features(fg_model *m, const fg_model_batch *in, float *s, float *z, fg_error *err)
 {
     fg_model_bufs *b = &m->buf;
     const int B = in->B;
@@ -66,17 +66,37 @@ static fg_status features(fg_model *m, const fg_model_batch *in, fg_error *err)
         .structure_method = in->structure_method ? in->structure_method : methods, .hot_spots = in->hot_spots,
         .trans_stoch = stoch ? stoch : NULL, .rotmats_stoch = stoch ? stoch + B : NULL,
         .torsions_stoch = stoch ? stoch + 2 * B : NULL, .aatypes_stoch = stoch ? stoch + 3 * B : NULL};
-    fg_status st = fg_node_features_forward(m->node, &ni, b->s, &m->scratch, err);
+    fg_status st = fg_node_features_forward(m->node, &ni, s, &m->scratch, err);
     const float *contact = NULL;
     if (m->cfg.edge.contact_conditioning.enabled) /* upstream batches carry a map (zeros = none) */
         contact = in->contact_conditioning ? in->contact_conditioning : b->contact_zero;
-    fg_edge_features_in ei = {.B = B, .N = in->N, .node_embed = b->s, .trans = in->trans_t, .trans_sc = in->trans_sc,
+    fg_edge_features_in ei = {.B = B, .N = in->N, .node_embed = s, .trans = in->trans_t, .trans_sc = in->trans_sc,
                               .edge_mask = b->edge_mask, .diffuse_mask = in->diffuse_mask,
                               .chain_idx = in->chain_idx, .contact = contact};
     if (st == FG_OK)
-        st = fg_edge_features_forward(m->edge, &ei, b->z, &m->scratch, err);
+        st = fg_edge_features_forward(m->edge, &ei, z, &m->scratch, err);
     fg_arena_restore(&m->scratch, mk);
     return st;
+}
+
+/* Initial embeddings -> the trunk's inputs s, z: the ESM combiner's
+ * enrichment, or a copy when the initial ones must stay for averaging. */
+static fg_status embeddings(fg_model *m, const fg_model_batch *in, fg_error *err)
+{
+    fg_model_bufs *b = &m->buf;
+    const float *s0 = m->keep_init ? b->init_s : b->s, *z0 = m->keep_init ? b->init_z : b->z;
+    fg_status st = features(m, in, (float *)s0, (float *)z0, err);
+    if (st != FG_OK)
+        return st;
+    if (m->combiner)
+        return fg_esm_combiner_enrich(m->combiner, m->esm_cache, in->B, in->N, in->aatypes_t, in->chain_idx,
+                                      in->res_mask, s0, z0, b->s, b->z, err);
+    if (m->keep_init) {
+        const int64_t BN = (int64_t)in->B * in->N;
+        memcpy(b->s, s0, (size_t)BN * m->cfg.c_s * sizeof(float));
+        memcpy(b->z, z0, (size_t)BN * in->N * m->cfg.c_z * sizeof(float));
+    }
+    return FG_OK;
 }
 
 /* Frames in nm (quaternions derived on the first update). */
@@ -88,15 +108,24 @@ static void frames_in(fg_model_bufs *b, const fg_model_batch *in)
         b->trans[i] = in->trans_t[i] * ANG_TO_NM;
 }
 
-static fg_status trunks(fg_model *m, const fg_model_batch *in, fg_error *err)
+static fg_block_io trunk_io(fg_model *m, const fg_model_batch *in)
 {
     fg_model_bufs *b = &m->buf;
     fg_block_io io = {.B = in->B, .N = in->N, .s = b->s, .z = b->z, .node_mask = in->res_mask,
                       .edge_mask = b->edge_mask, .update_mask = b->update_mask, .t = in->r3_t, .rots = b->rots,
                       .trans = b->trans, .quats = b->quats, .quats_valid = 0, .scratch = &m->scratch};
+    return io;
+}
+
+/* [trunk -> IPA trunk] x (1 + num_recycles): each pass starts from the
+ * previous one's features and frames (the quaternion state kept). */
+static fg_status trunks(fg_model *m, fg_block_io *io, fg_error *err)
+{
+    fg_model_bufs *b = &m->buf;
     for (int r = 0; r <= m->cfg.num_recycles; r++) {
-        /* recycle r starts from the previous pass's features and frames (quaternion state kept) */
-        fg_status st = fg_ipa_trunk_forward(m->ipa, &io, b->torsions, err);
+        fg_status st = m->trunk ? fg_trunk_forward(m->trunk, io, b->init_s, b->init_z, err) : FG_OK;
+        if (st == FG_OK)
+            st = fg_ipa_trunk_forward(m->ipa, io, b->torsions, err);
         if (st != FG_OK) {
             if (m->cfg.num_recycles)
                 fg_error_prefix(err, "recycle %d", r);
@@ -106,13 +135,16 @@ static fg_status trunks(fg_model *m, const fg_model_batch *in, fg_error *err)
     return FG_OK;
 }
 
-static fg_status heads(fg_model *m, const fg_model_batch *in, fg_error *err)
+/* Confidence heads on the IPA trunk's output, then (sequence trunk and) the amino-acid head. */
+static fg_status heads(fg_model *m, const fg_model_batch *in, fg_block_io *io, fg_error *err)
 {
     fg_model_bufs *b = &m->buf;
     const int64_t BN = (int64_t)in->B * in->N;
     fg_heads_node_confidence(&m->heads, b->s, BN, b->bfactor, b->lddt);
     fg_status st = fg_heads_pae(&m->heads, b->z, in->res_mask, in->chain_idx, in->B, in->N, b->pae, b->ptm,
                                 b->iptm, &m->scratch, err);
+    if (st == FG_OK && m->seq_trunk)
+        st = fg_trunk_forward(m->seq_trunk, io, b->init_s, b->init_z, err);
     if (st == FG_OK)
         st = fg_heads_sequence(&m->heads, b->s, in->aatypes_t, BN, b->logits, b->aatypes, &m->scratch, err);
     return st;
@@ -151,13 +183,14 @@ fg_status fg_model_forward(fg_model *m, const fg_model_batch *in, fg_model_outpu
         return st;
     fg_arena_reset(&m->scratch);
     masks(&m->buf, in);
-    st = features(m, in, err);
+    st = embeddings(m, in, err);
+    fg_block_io io = trunk_io(m, in);
     if (st == FG_OK) {
         frames_in(&m->buf, in);
-        st = trunks(m, in, err);
+        st = trunks(m, &io, err);
     }
     if (st == FG_OK)
-        st = heads(m, in, err);
+        st = heads(m, in, &io, err);
     if (st == FG_OK)
         fill_output(m, in, out);
     return st;

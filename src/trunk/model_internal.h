@@ -4,10 +4,14 @@
 #define FG_MODEL_INTERNAL_H
 
 #include "framegen/arena.h"
+#include "framegen/esm.h"
+#include "framegen/esm_cache.h"
+#include "framegen/esm_combiner.h"
 #include "framegen/features.h"
 #include "framegen/ipa_trunk.h"
 #include "framegen/model.h"
 #include "framegen/model_config.h"
+#include "framegen/trunk.h"
 #include "heads.h"
 
 /* Buffers of one forward, sized for B x N and grown on demand. */
@@ -33,13 +37,18 @@ typedef struct fg_model_bufs {
 } fg_model_bufs;
 
 struct fg_model {
-    fg_model_config cfg;     /* copy; ipa_params owned */
+    fg_model_config cfg;     /* copy of the scalars and sections; trunk configs not kept */
     fg_model_params params;
     fg_node_features *node;
     fg_edge_features *edge;
+    fg_esm *esm;             /* NULL without the ESM combiner */
+    fg_esm_cache *esm_cache;
+    fg_esm_combiner *combiner;
+    fg_trunk *trunk;         /* NULL: no pre-IPA trunk */
     fg_ipa_trunk *ipa;
+    fg_trunk *seq_trunk;     /* NULL: no sequence trunk */
     fg_heads heads;
-    bool keep_init;          /* a trunk adds the initial embeddings back */
+    bool keep_init;          /* a trunk averages with the feature nets' output */
     fg_arena scratch;
     fg_model_bufs buf;
 };

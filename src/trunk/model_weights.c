@@ -89,7 +89,7 @@ static fg_status build_on(const fg_model_config *cfg, fg_weights_fill_fn fill, f
 fg_status fg_model_init_weights(const fg_model_config *cfg, uint64_t seed, const char *path, fg_error *err)
 {
     init_ctx c = {seed, ""};
-    if (!cfg->seq_trunk_enabled && cfg->ipa_num_blocks > 0) /* the reference skips the final edge update */
+    if (!fg_trunk_config_enabled(&cfg->seq_trunk) && cfg->ipa_num_blocks > 0) /* the reference skips the final edge update */
         snprintf(c.deny, sizeof c.deny, "ipa_trunk.trunk.edge_transition_%d.", cfg->ipa_num_blocks - 1);
     fg_weights *w;
     fg_status st = build_on(cfg, fill_random, claim_all_but, &c, &w, err);
