@@ -3,6 +3,7 @@
  *
  *   { "name": "...", "description": "...", "status": "...",
  *     "weights": "path relative to this file",
+ *     "esm_weights": "ESM-2 safetensors (fair-esm or HF names), when the model uses ESM",
  *     "sequence_head_trained": true,
  *     "model": { ... see framegen/model_config.h ... },
  *     "sampling": { ... fg_sampler_fields ... } }
@@ -30,6 +31,7 @@ typedef struct fg_config {
     char description[FG_CONFIG_TEXT_MAX];
     char status[FG_CONFIG_TEXT_MAX];  /* the checkpoint's status line; "" if none */
     char weights[4096];               /* resolved against the config's directory; "" if none */
+    char esm_weights[4096];           /* ESM-2 weights for the ESM combiner, resolved; "" if none */
     bool sequence_head_trained;       /* write sampled sequences (else poly-Gly) */
     fg_model_config model;
     fg_sampler_config sampling;

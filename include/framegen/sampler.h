@@ -3,7 +3,9 @@
  * and all-mask amino acids; T-1 Euler steps on the time grid
  * linspace(min_t, 1, T) with self-conditioning (translations linear, rotations
  * along the geodesic with the exponential schedule, amino acids by the masking
- * CTMC); a final model call at t = 1 gives the sample.
+ * CTMC, and torsions (fed to models that embed them; prior angle 0) linearly in
+ * angle space towards the model's prediction); a final model call at t = 1
+ * gives the sample.
  *
  * Randomness: the prior and the CTMC draws of sample (seed, stream) come from
  * the counter RNG keyed by exactly that pair, so a sample never depends on the

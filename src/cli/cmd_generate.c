@@ -49,6 +49,7 @@ typedef struct gen_run {
     gen_opts *o;
     fg_config cfg;
     fg_weights *w;
+    fg_weights *esm_w;       /* ESM-2 weights when the model uses ESM */
     fg_model *m;
     const char *weights_path;
     fg_sample_record *rec;   /* summary records, in run order */
@@ -97,6 +98,12 @@ static int load_model(gen_run *g)
         return fg_cli_fail(FG_EXIT_RUNTIME, CMD, "%s", err.msg);
     fg_model_params mp = fg_model_default_params();
     mp.max_length = g->cfg.sampling.max_length;
+    const char *esm_path = g->o->esm_weights ? g->o->esm_weights : g->cfg.esm_weights;
+    if (g->cfg.model.esm.enabled && esm_path[0]) {
+        if (fg_weights_open(esm_path, NULL, &g->esm_w, &err) != FG_OK)
+            return fg_cli_fail(FG_EXIT_RUNTIME, CMD, "%s", err.msg);
+        mp.esm_weights = g->esm_w;
+    }
     if (fg_model_create(&g->cfg.model, g->w, &mp, &g->m, &err) != FG_OK)
         return fg_cli_fail(FG_EXIT_RUNTIME, CMD, "weights %s do not fit config %s: %s", g->weights_path,
                            g->o->config, err.msg);
@@ -332,6 +339,7 @@ int fg_cmd_generate(int argc, char **argv)
     free(g.rec);
     fg_model_destroy(g.m);
     fg_weights_free(g.w);
+    fg_weights_free(g.esm_w);
     fg_config_free(&g.cfg);
     gen_opts_free(&o);
     return rc;

@@ -13,7 +13,7 @@
 void gen_usage(FILE *out)
 {
     fprintf(out,
-            "usage: framegen generate --config C [--weights W]\n"
+            "usage: framegen generate --config C [--weights W] [--esm-weights E]\n"
             "           (--length L | --lengths A-B[:STEP] | --lengths-file F) --num-samples N\n"
             "           [--steps S] [--seed X] [--out DIR] [--format pdb|cif]\n"
             "           [--save-trajectory] [--resume] [--threads T]\n\n"
@@ -22,6 +22,8 @@ void gen_usage(FILE *out)
             "multi-model trajectories (..._traj), and summary.json / summary.tsv in DIR.\n\n"
             "  --config C          experiment config (configs/*.json)\n"
             "  --weights W         safetensors weights (default: the config's \"weights\")\n"
+            "  --esm-weights E     ESM-2 weights for models with the ESM combiner\n"
+            "                      (default: the config's \"esm_weights\")\n"
             "  --length L          one length\n"
             "  --lengths A-B[:S]   lengths A, A+S, ... up to B (S default 1)\n"
             "  --lengths-file F    lengths separated by white space; '#' starts a comment\n"
@@ -145,6 +147,8 @@ static int parse_one(int argc, char **argv, int *i, gen_opts *o, int *length_spe
         o->config = v;
     else if (!strcmp(a, "--weights"))
         o->weights = v;
+    else if (!strcmp(a, "--esm-weights"))
+        o->esm_weights = v;
     else if (!strcmp(a, "--out"))
         o->out_dir = v;
     else if (!strcmp(a, "--length") || !strcmp(a, "--lengths") || !strcmp(a, "--lengths-file")) {

@@ -12,6 +12,7 @@
 typedef struct gen_opts {
     const char *config;
     const char *weights;      /* NULL: the config's */
+    const char *esm_weights;  /* NULL: the config's */
     const char *out_dir;
     int *lengths;             /* malloc'd, in request order */
     int n_lengths;

@@ -9,8 +9,8 @@
 
 #include "framegen/config_json.h"
 
-static const char *const TOP_KEYS[] = {"name", "description", "status", "weights", "sequence_head_trained",
-                                       "model", "sampling", NULL};
+static const char *const TOP_KEYS[] = {"name", "description", "status", "weights", "esm_weights",
+                                       "sequence_head_trained", "model", "sampling", NULL};
 
 static fg_status read_text(const cJSON *root, const char *file, const char *key, char *dst, size_t len,
                            fg_error *err)
@@ -37,22 +37,22 @@ static fg_status check_keys(const cJSON *root, const char *file, fg_error *err)
             known = !strcmp(v->string, TOP_KEYS[i]);
         if (!known)
             return fg_error_set(err, FG_ERR_CONFIG, "%s: %s: unknown key (known: name, description, status, "
-                                "weights, sequence_head_trained, model, sampling)", file, v->string);
+                                "weights, esm_weights, sequence_head_trained, model, sampling)", file, v->string);
     }
     return FG_OK;
 }
 
-/* weights relative to the config's directory (absolute paths kept). */
-static fg_status resolve_weights(fg_config *c, const char *rel, fg_error *err)
+/* A path relative to the config's directory (absolute paths kept). */
+static fg_status resolve(const fg_config *c, const char *key, const char *rel, char *dst, size_t len, fg_error *err)
 {
     if (!rel[0] || rel[0] == '/') {
-        snprintf(c->weights, sizeof c->weights, "%s", rel);
+        snprintf(dst, len, "%s", rel);
         return FG_OK;
     }
     const char *slash = strrchr(c->path, '/');
     int dirlen = slash ? (int)(slash - c->path + 1) : 0;
-    if (snprintf(c->weights, sizeof c->weights, "%.*s%s", dirlen, c->path, rel) >= (int)sizeof c->weights)
-        return fg_error_set(err, FG_ERR_CONFIG, "%s: weights: path too long", c->path);
+    if (snprintf(dst, len, "%.*s%s", dirlen, c->path, rel) >= (int)len)
+        return fg_error_set(err, FG_ERR_CONFIG, "%s: %s: path too long", c->path, key);
     return FG_OK;
 }
 
@@ -70,7 +70,11 @@ static fg_status read_all(const cJSON *root, fg_config *c, fg_error *err)
     if (st == FG_OK)
         st = read_text(root, file, "weights", rel, sizeof rel, err);
     if (st == FG_OK)
-        st = resolve_weights(c, rel, err);
+        st = resolve(c, "weights", rel, c->weights, sizeof c->weights, err);
+    if (st == FG_OK)
+        st = read_text(root, file, "esm_weights", rel, sizeof rel, err);
+    if (st == FG_OK)
+        st = resolve(c, "esm_weights", rel, c->esm_weights, sizeof c->esm_weights, err);
     if (st != FG_OK)
         return st;
     const cJSON *trained = cJSON_GetObjectItemCaseSensitive(root, "sequence_head_trained");

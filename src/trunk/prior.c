@@ -44,3 +44,23 @@ void fg_prior_draw(uint64_t seed, uint64_t stream, int N, float scale, float *tr
     fg_rng_init(&r, seed, fg_sampler_substream(stream, FG_RNG_PRIOR_ROTS));
     fg_so3_random_n(&r, N, rots);
 }
+
+void fg_torsions_step(int N, float t, float d_t, const float *pred, int K, float *tors)
+{
+    const int first = K == FG_N_TORSIONS ? 0 : 2; /* a psi-only prediction fills slot 2 */
+    for (int i = 0; i < N; i++)
+        for (int a = 0; a < FG_N_TORSIONS; a++) {
+            float *x = tors + ((int64_t)i * FG_N_TORSIONS + a) * 2;
+            float target = 0.0f;
+            if (a >= first && a < first + K) {
+                const float *p = pred + ((int64_t)i * K + (a - first)) * 2;
+                target = atan2f(p[0], p[1]);
+            }
+            float ang = atan2f(x[0], x[1]);
+            ang += (target - ang) / (1.0f - t) * d_t;
+            ang = fmodf(ang + (float)M_PI, 2.0f * (float)M_PI);
+            ang = (ang < 0.0f ? ang + 2.0f * (float)M_PI : ang) - (float)M_PI;
+            x[0] = sinf(ang);
+            x[1] = cosf(ang);
+        }
+}

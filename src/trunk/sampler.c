@@ -22,6 +22,7 @@ typedef struct run {
     float *ones;          /* [N] res_mask = diffuse_mask */
     int64_t *chain;       /* [N] all 1 */
     int64_t *resi;        /* [N] 1..N */
+    float *tors;          /* [N,7,2] torsions fed to the model (identity prior) */
     float *probs;         /* [N,21] */
     float *u;             /* [N] CTMC uniforms of one step */
     float t3[3];          /* so3_t, r3_t, cat_t of the current call */
@@ -34,7 +35,7 @@ typedef struct run {
 static void run_free(run *r)
 {
     free(r->ts), free(r->trans_t), free(r->rots_t), free(r->aat_t), free(r->trans_sc);
-    free(r->aat_sc), free(r->ones), free(r->chain), free(r->resi), free(r->probs), free(r->u);
+    free(r->aat_sc), free(r->ones), free(r->chain), free(r->resi), free(r->probs), free(r->u), free(r->tors);
     free(r->traj_trans), free(r->traj_rots), free(r->traj_aat);
 }
 
@@ -55,6 +56,7 @@ static fg_status run_init(run *r, int N, const fg_sampler_params *p, fg_error *e
     r->chain = malloc(n * sizeof(int64_t));
     r->resi = malloc(n * sizeof(int64_t));
     r->probs = malloc(n * FG_AA_TOKENS * sizeof(float));
+    r->tors = malloc(n * FG_N_TORSIONS * 2 * sizeof(float));
     r->u = malloc(n * sizeof(float));
     size_t frames = p->save_trajectory ? (size_t)r->T + 1 : 0;
     if (frames) {
@@ -63,7 +65,7 @@ static fg_status run_init(run *r, int N, const fg_sampler_params *p, fg_error *e
         r->traj_aat = malloc(frames * n * sizeof(int64_t));
     }
     if (!r->ts || !r->trans_t || !r->rots_t || !r->aat_t || !r->trans_sc || !r->aat_sc || !r->ones ||
-        !r->chain || !r->resi || !r->probs || !r->u ||
+        !r->chain || !r->resi || !r->probs || !r->u || !r->tors ||
         (frames && (!r->traj_trans || !r->traj_rots || !r->traj_aat))) {
         run_free(r);
         return fg_error_set(err, FG_ERR_NOMEM, "sampler: out of memory for %d residues", N);
@@ -74,6 +76,8 @@ static fg_status run_init(run *r, int N, const fg_sampler_params *p, fg_error *e
         r->chain[i] = 1;
         r->resi[i] = i + 1;
         r->aat_t[i] = FG_AA_MASK;
+        for (int a = 0; a < FG_N_TORSIONS; a++) /* angle 0: (sin, cos) = (0, 1) */
+            r->tors[(i * FG_N_TORSIONS + a) * 2] = 0.0f, r->tors[(i * FG_N_TORSIONS + a) * 2 + 1] = 1.0f;
     }
     const fg_sampler_hooks *h = p->hooks;
     fg_prior_draw(p->seed, p->stream, N, (float)p->cfg.trans_prior_scale, r->trans_t, r->rots_t);
@@ -100,6 +104,7 @@ static fg_model_batch make_batch(run *r, float t)
     b.cat_t = &r->t3[2];
     b.trans_t = r->trans_t;
     b.rotmats_t = r->rots_t;
+    b.torsions_t = r->tors;
     b.aatypes_t = r->aat_t;
     b.trans_sc = r->trans_sc;
     b.aatypes_sc = r->aat_sc;
@@ -161,6 +166,8 @@ static void euler_update(run *r, int k, const fg_model_output *o)
     float scaling = c->rots_schedule == FG_ROTS_SCHEDULE_EXP ? fg_euler_rot_scaling(t, (float)c->rots_exp_rate)
                                                              : fg_euler_rot_scaling_linear(t);
     fg_euler_rot_step(N, scaling, d_t, r->rots_t, o->pred_rotmats, r->rots_t);
+    if (o->n_torsions)
+        fg_torsions_step(N, t, d_t, o->pred_torsions, o->n_torsions, r->tors);
     fg_ctmc_step_probs(c, N, o->pred_logits, r->aat_t, t, d_t, r->probs);
     const fg_sampler_hooks *h = r->p->hooks;
     if (h && h->uniforms)

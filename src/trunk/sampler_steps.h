@@ -26,6 +26,11 @@ void fg_prior_draw(uint64_t seed, uint64_t stream, int N, float scale, float *tr
  * leaving capped at leave_cap, and the current token given 1 - sum(others). */
 void fg_ctmc_step_probs(const fg_sampler_config *c, int N, const float *logits /* [N,21] */,
                         const int64_t *cur /* [N] */, float t, float d_t, float *probs /* [N,21] */);
+/* Torsions of N residues [N,7,2] (sin, cos): one Euler step in angle space
+ * towards the prediction pred [N,K,2] (K = 7, or 1 = psi placed at index 2;
+ * the other angles' targets are 0), angles wrapped to (-pi, pi]. */
+void fg_torsions_step(int N, float t, float d_t, const float *pred, int K, float *tors);
+
 /* Inverse-CDF draw per row: the number of k with cumsum(p)_k <= u sum(p), the
  * cumulative sum in double (as the reference's replay of torch.multinomial). */
 void fg_ctmc_draw(int N, const float *probs /* [N,21] */, const float *u /* [N] */, int64_t *next);
