@@ -103,12 +103,22 @@ size_t fg_model_scratch_peak(const fg_model *m);
  * N(0, 0.1^2), other 1-D parameters N(0, 0.5^2). The final IPA block has an
  * edge transition only when the config has a sequence trunk (as the reference). */
 fg_status fg_model_init_weights(const fg_model_config *cfg, uint64_t seed, const char *path, fg_error *err);
+/* The same for a model with the ESM combiner, whose sizes follow the given
+ * ESM-2 weights (esm_weights may be NULL when the config has no ESM). */
+fg_status fg_model_init_weights_esm(const fg_model_config *cfg, fg_weights *esm_weights, uint64_t seed,
+                                    const char *path, fg_error *err);
+/* Random ESM-2 weights (fair-esm names, rotary inv_freq exact, no LM head) of
+ * n_layers layers of width d_model with n_heads heads: for tests and
+ * benchmarks of ESM-enabled configs without a real checkpoint. */
+fg_status fg_esm_init_weights(int n_layers, int d_model, int n_heads, uint64_t seed, const char *path,
+                              fg_error *err);
 
 /* Every tensor the model of cfg expects when built from w (optional parts as w
- * has them): fn(name, ndim, shape, user) in lookup order. */
+ * has them; ESM-2 weights when the config uses ESM): fn(name, ndim, shape,
+ * user) in lookup order. */
 typedef void (*fg_model_tensor_fn)(const char *name, int ndim, const int64_t *shape, void *user);
-fg_status fg_model_expected_tensors(const fg_model_config *cfg, const fg_weights *w, fg_model_tensor_fn fn,
-                                    void *user, fg_error *err);
+fg_status fg_model_expected_tensors(const fg_model_config *cfg, const fg_weights *w, fg_weights *esm_weights,
+                                    fg_model_tensor_fn fn, void *user, fg_error *err);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
 
 static void info_usage(FILE *out)
 {
-    fprintf(out, "usage: framegen info FILE.safetensors [--config C]\n\n"
+    fprintf(out, "usage: framegen info FILE.safetensors [--config C [--esm-weights E]]\n\n"
                  "Lists every tensor (name, dtype, shape), the file's metadata and the\n"
                  "total number of parameters. With --config, instead checks that the file\n"
                  "holds exactly the tensors the model of config C needs, naming every\n"
@@ -38,12 +38,13 @@ static void print_file(const fg_st_file *f)
 
 int fg_cmd_info(int argc, char **argv)
 {
-    const char *file = NULL, *config = NULL;
+    const char *file = NULL, *config = NULL, *esm = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0) {
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--esm-weights") == 0) {
             if (i + 1 >= argc)
-                return fg_cli_fail(FG_EXIT_USAGE, "info", "--config needs a value");
-            config = argv[++i];
+                return fg_cli_fail(FG_EXIT_USAGE, "info", "%s needs a value", argv[i]);
+            *(argv[i][2] == 'c' ? &config : &esm) = argv[i + 1];
+            i++;
             continue;
         }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -61,7 +62,7 @@ int fg_cmd_info(int argc, char **argv)
         return FG_EXIT_USAGE;
     }
     if (config)
-        return fg_info_check_config(file, config);
+        return fg_info_check_config(file, config, esm);
     fg_st_file *f;
     fg_error err;
     if (fg_st_open(file, &f, &err) != FG_OK)

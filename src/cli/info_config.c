@@ -96,18 +96,21 @@ static int compare(const expected *e, fg_weights *w)
     return bad;
 }
 
-int fg_info_check_config(const char *weights, const char *config)
+int fg_info_check_config(const char *weights, const char *config, const char *esm_weights)
 {
     fg_config cfg;
     fg_error err;
     if (fg_config_load(config, &cfg, &err) != FG_OK)
         return fg_cli_fail(FG_EXIT_RUNTIME, "info", "%s", err.msg);
-    fg_weights *w = NULL;
+    fg_weights *w = NULL, *esm = NULL;
     expected e = {0};
     int rc = FG_EXIT_OK;
-    if (fg_weights_open(weights, NULL, &w, &err) != FG_OK)
+    const char *esm_path = esm_weights ? esm_weights : cfg.esm_weights;
+    if (cfg.model.esm.enabled && esm_path[0] && fg_weights_open(esm_path, NULL, &esm, &err) != FG_OK)
         rc = fg_cli_fail(FG_EXIT_RUNTIME, "info", "%s", err.msg);
-    else if (fg_model_expected_tensors(&cfg.model, w, collect, &e, &err) != FG_OK)
+    else if (fg_weights_open(weights, NULL, &w, &err) != FG_OK)
+        rc = fg_cli_fail(FG_EXIT_RUNTIME, "info", "%s", err.msg);
+    else if (fg_model_expected_tensors(&cfg.model, w, esm, collect, &e, &err) != FG_OK)
         rc = fg_cli_fail(FG_EXIT_RUNTIME, "info", "config %s: %s", config, err.msg);
     else if (e.oom)
         rc = fg_cli_fail(FG_EXIT_RUNTIME, "info", "out of memory");
@@ -119,6 +122,7 @@ int fg_info_check_config(const char *weights, const char *config)
     }
     expected_free(&e);
     fg_weights_free(w);
+    fg_weights_free(esm);
     fg_config_free(&cfg);
     return rc;
 }
