@@ -105,13 +105,13 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
     }
     const size_t tstride = tile_sz > logit_sz ? tile_sz : logit_sz;
     pair_bias(m, z, n, Bz, tiles, tstride);
-    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wq, cs, 0.0f, qkvg, ld);
+    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wq, cs, 0.0f, qkvg, ld);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < cs; j++)
             qkvg[(size_t)i * ld + j] += m->bq[j];
-    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wk, cs, 0.0f, qkvg + cs, ld);
-    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wv, cs, 0.0f, qkvg + 2 * cs, ld);
-    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wg, cs, 0.0f, qkvg + 3 * cs, ld);
+    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wk, cs, 0.0f, qkvg + cs, ld);
+    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wv, cs, 0.0f, qkvg + 2 * cs, ld);
+    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wg, cs, 0.0f, qkvg + 3 * cs, ld);
     for (int j = 0; j < n; j++)
         maskb[j] = (1.0f - (node_mask ? node_mask[j] : 1.0f)) * -FG_APB_INF;
     const float scale = (float)sqrt((double)dh);
@@ -127,7 +127,7 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
         }
     for (int i = 0; i < n; i++)
         fg_fast_mul_sigmoid(o + (size_t)i * cs, o + (size_t)i * cs, qkvg + (size_t)i * ld + 3 * cs, cs);
-    fg_gemm(false, true, n, cs, cs, 1.0f, o, cs, m->wo, cs, accumulate ? 1.0f : 0.0f, out, cs);
+    fg_gemm_nt_rows(n, cs, cs, 1.0f, o, cs, m->wo, cs, accumulate ? 1.0f : 0.0f, out, cs);
     fg_arena_restore(a, mk);
     return FG_OK;
 }
