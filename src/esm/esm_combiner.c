@@ -142,9 +142,9 @@ const fg_esm_combiner_config *fg_esm_combiner_get_config(const fg_esm_combiner *
 static void mlp_forward(const mlp *m, const float *x, int64_t M, float *t1, float *t2, float *y)
 {
     fg_layernorm(t1, x, m->ln_g, m->ln_b, M, m->in, 1e-5f);
-    fg_linear(t2, t1, m->w1, m->b1, M, m->in, m->hidden);
+    fg_linear_rows(t2, t1, m->w1, m->b1, M, m->in, m->hidden);
     esm_gelu_inplace(t2, M * m->hidden);
-    fg_linear(y, t2, m->w2, m->b2, M, m->hidden, m->out);
+    fg_linear_rows(y, t2, m->w2, m->b2, M, m->hidden, m->out);
 }
 
 /* out = LN(0.5 (e + init)) * mask_row over rows of C values. */

@@ -210,7 +210,18 @@ static void linear_into(float *y, int64_t ldy, const float *x, const float *W, c
 #pragma omp parallel for schedule(static) if (M * N > 65536)
     for (int64_t i = 0; i < M; i++)
         memcpy(y + i * ldy, b, sizeof(float) * (size_t)N);
-    fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, 1.0f, y, ldy);
+    fg_gemm_nt_rows(M, N, K, 1.0f, x, K, W, K, 1.0f, y, ldy);
+}
+
+/* y[M,N] += x[M,K] W^T + b on fixed tiles: the same bits at any thread count. */
+static void linear_acc_rows(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K,
+                            int64_t N)
+{
+    fg_gemm_nt_rows(M, N, K, 1.0f, x, K, W, K, 1.0f, y, N);
+    if (b)
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                y[i * N + j] += b[j];
 }
 
 static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *in,
@@ -219,7 +230,7 @@ static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *
     const fg_esm_config *c = &m->cfg;
     int64_t d = fw->d, ld = 3 * d;
     if (ly->wqkv) {
-        fg_linear(fw->qkv, fw->h, ly->wqkv, ly->bqkv, fw->T, d, 3 * d);
+        fg_linear_rows(fw->qkv, fw->h, ly->wqkv, ly->bqkv, fw->T, d, 3 * d);
     } else {
         linear_into(fw->qkv + ly->q_col, ld, fw->h, ly->wq, ly->bq, fw->T, d, d);
         linear_into(fw->qkv + ly->k_col, ld, fw->h, ly->wk, ly->bk, fw->T, d, d);
@@ -247,11 +258,11 @@ static void layer(const fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_o
     int64_t T = fw->T, d = fw->d;
     fg_layernorm(fw->h, fw->x, ly->ln1_g, ly->ln1_b, T, d, c->ln_eps);
     attention(m, ly, in, out, fw, l);
-    fg_linear_acc(fw->x, fw->ctx, ly->wo, ly->bo, T, d, d);
+    linear_acc_rows(fw->x, fw->ctx, ly->wo, ly->bo, T, d, d);
     fg_layernorm(fw->h, fw->x, ly->ln2_g, ly->ln2_b, T, d, c->ln_eps);
-    fg_linear(fw->f, fw->h, ly->w1, ly->b1, T, d, c->d_ffn);
+    fg_linear_rows(fw->f, fw->h, ly->w1, ly->b1, T, d, c->d_ffn);
     esm_gelu_inplace(fw->f, T * c->d_ffn);
-    fg_linear_acc(fw->x, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
+    linear_acc_rows(fw->x, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
 }
 
 /* RobertaLMHead on the kept rows: LN(gelu(dense x)) E^T + bias. */
@@ -261,10 +272,10 @@ static void lm_head(const fg_esm *m, const fg_esm_outputs *out, fwd *fw)
     for (int64_t t = 0; t < fw->T; t++)
         if (fw->row[t] >= 0)
             memcpy(fw->h + fw->row[t] * d, fw->x + t * d, sizeof(float) * (size_t)d);
-    fg_linear(fw->ctx, fw->h, m->lm_dense_w, m->lm_dense_b, R, d, d);
+    fg_linear_rows(fw->ctx, fw->h, m->lm_dense_w, m->lm_dense_b, R, d, d);
     esm_gelu_inplace(fw->ctx, R * d);
     fg_layernorm(fw->ctx, fw->ctx, m->lm_ln_g, m->lm_ln_b, R, d, m->cfg.ln_eps);
-    fg_linear(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
+    fg_linear_rows(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
 }
 
 fg_status fg_esm_forward(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs *out, fg_error *err)
