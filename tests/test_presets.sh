@@ -29,11 +29,19 @@ for cfg in "$src"/configs/*.json; do
     else
         bad "$name: info --config: $(tail -3 "$tmp/info")"
     fi
-    if "$fg" generate --config "$cfg" --weights "$w" "${esm[@]}" --length 12 --num-samples 1 --steps 3 \
-        --out "$tmp/out_$name" 2>"$tmp/err" && [ -s "$tmp/out_$name/sample_L12_0.pdb" ]; then
+    for t in 1 2; do
+        "$fg" generate --config "$cfg" --weights "$w" "${esm[@]}" --length 37 --num-samples 1 --steps 3 \
+            --threads $t --out "$tmp/out_${name}_$t" 2>"$tmp/err$t"
+    done
+    if [ -s "$tmp/out_${name}_1/sample_L37_0.pdb" ]; then
         ok "$name: generates"
     else
-        bad "$name: generate: $(tail -2 "$tmp/err")"
+        bad "$name: generate: $(tail -2 "$tmp/err1")"
+    fi
+    if cmp -s "$tmp/out_${name}_1/sample_L37_0.pdb" "$tmp/out_${name}_2/sample_L37_0.pdb"; then
+        ok "$name: same structure with 1 and 2 threads"
+    else
+        bad "$name: structures differ between 1 and 2 threads"
     fi
 done
 
