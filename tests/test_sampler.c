@@ -143,7 +143,7 @@ static void teacher_forced_updates(fx_case *c, const rec *r, const fg_sampler_co
 typedef struct replay {
     const rec *r;
     int calls;
-    float *trans, *rots, *trans_sc, *aat_sc, *t; /* [T, ...] recorded inputs */
+    float *trans, *rots, *trans_sc, *aat_sc, *t, *r3_t, *cat_t; /* [T, ...] recorded inputs */
     int64_t *aat;
     float *o_trans, *o_rots, *o_logits;          /* [T, ...] outputs seen */
     int64_t *o_aat;
@@ -184,6 +184,8 @@ static void observe(void *ctx, int call, const fg_model_batch *in, const fg_mode
     memcpy(p->aat_sc + k * N * FG_AA_TOKENS, in->aatypes_sc, N * FG_AA_TOKENS * sizeof(float));
     memcpy(p->aat + k * N, in->aatypes_t, N * sizeof(int64_t));
     p->t[k] = in->so3_t[0];
+    p->r3_t[k] = in->r3_t[0];
+    p->cat_t[k] = in->cat_t[0];
     memcpy(p->o_trans + k * N * 3, out->pred_trans, N * 3 * sizeof(float));
     memcpy(p->o_rots + k * N * 9, out->pred_rotmats, N * 9 * sizeof(float));
     memcpy(p->o_logits + k * N * FG_AA_TOKENS, out->pred_logits, N * FG_AA_TOKENS * sizeof(float));
@@ -200,6 +202,8 @@ static void replay_init(replay *p, const rec *r)
     p->trans_sc = malloc(T * N * 3 * sizeof(float));
     p->aat_sc = malloc(T * N * FG_AA_TOKENS * sizeof(float));
     p->t = malloc(T * sizeof(float));
+    p->r3_t = malloc(T * sizeof(float));
+    p->cat_t = malloc(T * sizeof(float));
     p->aat = malloc(T * N * sizeof(int64_t));
     p->o_trans = malloc(T * N * 3 * sizeof(float));
     p->o_rots = malloc(T * N * 9 * sizeof(float));
@@ -213,6 +217,7 @@ static void replay_init(replay *p, const rec *r)
 static void replay_free(replay *p)
 {
     free(p->trans), free(p->rots), free(p->trans_sc), free(p->aat_sc), free(p->t), free(p->aat);
+    free(p->r3_t), free(p->cat_t);
     free(p->o_trans), free(p->o_rots), free(p->o_logits), free(p->o_aat);
     free(p->one.pred_trans), free(p->one.pred_rotmats), free(p->one.pred_logits);
 }
@@ -229,6 +234,8 @@ static void check_run(fx_case *c, const rec *r, const replay *p, const fg_sample
     fx_check(c, "step.model_in.trans_sc", p->trans_sc, T * N * 3);
     fx_check(c, "step.model_in.aatypes_sc", p->aat_sc, T * N * FG_AA_TOKENS);
     fx_check(c, "step.model_in.so3_t", p->t, T);
+    fx_check(c, "step.model_in.r3_t", p->r3_t, T);
+    fx_check(c, "step.model_in.cat_t", p->cat_t, T);
     if (with_model) {
         fx_check(c, "step.model_out.pred_trans", p->o_trans, T * N * 3);
         fx_check(c, "step.model_out.pred_rotmats", p->o_rots, T * N * 9);
