@@ -6,6 +6,7 @@
 
 static const fg_cli_command COMMANDS[] = {
     {"info", "list a safetensors file's tensors, dtypes, shapes and metadata", fg_cmd_info},
+    {"esm", "ESM-2 embeddings, attention maps or logits of a FASTA file", fg_cmd_esm},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
