@@ -75,6 +75,18 @@ ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *res
             qb[r * hd + c] = r < bq ? q[r * ld + c] : 0.0f;
 }
 
+/* a_r[u] += x_r v[u] for u < w, r = 0..3: the shared step of both products. */
+ALWAYS_INLINE void fma4(int w, const float *restrict v, float x0, float x1, float x2, float x3,
+                        float *restrict a0, float *restrict a1, float *restrict a2, float *restrict a3)
+{
+    for (int u = 0; u < w; u++) {
+        a0[u] = fmaf(x0, v[u], a0[u]);
+        a1[u] = fmaf(x1, v[u], a1[u]);
+        a2[u] = fmaf(x2, v[u], a2[u]);
+        a3[u] = fmaf(x3, v[u], a3[u]);
+    }
+}
+
 /* s[r, 0:BK] = q_r . k_j for the BK keys whose transposed rows start at kt
  * (row c at kt + c * ldt), rows r < round_up(bq, RB). Four named 16-float
  * accumulators (one register each) share every key vector; GCC keeps them in
@@ -87,16 +99,8 @@ ALWAYS_INLINE void qk_tile(int hd, const float *restrict qb, int bq, const float
         float *s0 = s + r0 * lds;
         for (int jb = 0; jb < BK; jb += VW) {
             float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
-            for (int c = 0; c < hd; c++) {
-                const float *kv = kt + c * ldt + jb;
-                float x0 = q0[c], x1 = q1[c], x2 = q2[c], x3 = q3[c];
-                for (int u = 0; u < VW; u++) {
-                    a0[u] = fmaf(x0, kv[u], a0[u]);
-                    a1[u] = fmaf(x1, kv[u], a1[u]);
-                    a2[u] = fmaf(x2, kv[u], a2[u]);
-                    a3[u] = fmaf(x3, kv[u], a3[u]);
-                }
-            }
+            for (int c = 0; c < hd; c++)
+                fma4(VW, kt + c * ldt + jb, q0[c], q1[c], q2[c], q3[c], a0, a1, a2, a3);
             memcpy(s0 + jb, a0, sizeof a0);
             memcpy(s0 + lds + jb, a1, sizeof a1);
             memcpy(s0 + 2 * lds + jb, a2, sizeof a2);
@@ -118,16 +122,8 @@ ALWAYS_INLINE void pv_tile(int hd, const float *restrict s, int64_t lds, int bq,
             float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
             for (int u = 0; u < w; u++)
                 a0[u] = o0[u], a1[u] = o1[u], a2[u] = o2[u], a3[u] = o3[u];
-            for (int j = 0; j < bk; j++) {
-                const float *vv = v + j * ld + c0;
-                float x0 = p0[j], x1 = p1[j], x2 = p2[j], x3 = p3[j];
-                for (int u = 0; u < w; u++) {
-                    a0[u] = fmaf(x0, vv[u], a0[u]);
-                    a1[u] = fmaf(x1, vv[u], a1[u]);
-                    a2[u] = fmaf(x2, vv[u], a2[u]);
-                    a3[u] = fmaf(x3, vv[u], a3[u]);
-                }
-            }
+            for (int j = 0; j < bk; j++)
+                fma4(w, v + j * ld + c0, p0[j], p1[j], p2[j], p3[j], a0, a1, a2, a3);
             for (int u = 0; u < w; u++)
                 o0[u] = a0[u], o1[u] = a1[u], o2[u] = a2[u], o3[u] = a3[u];
         }

@@ -249,8 +249,8 @@ static void layer(const fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_o
     attention(m, ly, in, out, fw, l);
     fg_linear_acc(fw->x, fw->ctx, ly->wo, ly->bo, T, d, d);
     fg_layernorm(fw->h, fw->x, ly->ln2_g, ly->ln2_b, T, d, c->ln_eps);
-    fg_linear(fw->f, fw->h, ly->w1, ly->b1, T, d, c->d_ffn);
-    esm_gelu_inplace(fw->f, T * c->d_ffn);
+    fg_gemm(false, true, T, c->d_ffn, d, 1.0f, fw->h, d, ly->w1, d, 0.0f, fw->f, c->d_ffn);
+    esm_bias_gelu_inplace(fw->f, ly->b1, T, c->d_ffn);
     fg_linear_acc(fw->x, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
 }
 
@@ -261,8 +261,8 @@ static void lm_head(const fg_esm *m, const fg_esm_outputs *out, fwd *fw)
     for (int64_t t = 0; t < fw->T; t++)
         if (fw->row[t] >= 0)
             memcpy(fw->h + fw->row[t] * d, fw->x + t * d, sizeof(float) * (size_t)d);
-    fg_linear(fw->ctx, fw->h, m->lm_dense_w, m->lm_dense_b, R, d, d);
-    esm_gelu_inplace(fw->ctx, R * d);
+    fg_gemm(false, true, R, d, d, 1.0f, fw->h, d, m->lm_dense_w, d, 0.0f, fw->ctx, d);
+    esm_bias_gelu_inplace(fw->ctx, m->lm_dense_b, R, d);
     fg_layernorm(fw->ctx, fw->ctx, m->lm_ln_g, m->lm_ln_b, R, d, m->cfg.ln_eps);
     fg_linear(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
 }
