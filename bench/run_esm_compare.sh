@@ -35,10 +35,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -z "$tsv" ]; then
-  for c in "$root/../shared/data/structures.tsv" "$root/shared/data/structures.tsv"; do
+  for c in "${FRAMEGEN_SHARED:-/nonexistent}/data/structures.tsv" "$root/../shared/data/structures.tsv" \
+           "$root/shared/data/structures.tsv"; do
     [ -f "$c" ] && tsv=$c && break
   done
 fi
+# The built-in lengths are the same 16 draws from structures.tsv.
 [ -n "$tsv" ] || echo "run_esm_compare: structures.tsv not found; the benches use their built-in lengths" >&2
 mkdir -p "$out" "$wdir"
 jsonl="$out/esm_bench.jsonl"
