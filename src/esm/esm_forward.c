@@ -226,7 +226,8 @@ static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *
         linear_into(fw->qkv + ly->v_col, ld, fw->h, ly->wv, ly->bv, fw->T, d, d);
     }
     float *q = fw->qkv + ly->q_col, *k = fw->qkv + ly->k_col;
-    if (l == 0 || ly->inv_freq != m->layers[l - 1].inv_freq)
+    /* every layer stores the same frequencies: the tables are rebuilt only if not */
+    if (l == 0 || memcmp(ly->inv_freq, m->layers[l - 1].inv_freq, sizeof(float) * (size_t)(c->head_dim / 2)))
         esm_rotary_tables(ly->inv_freq, c->head_dim / 2, (int)fw->max_len, fw->cos_t, fw->sin_t);
     esm_rotary_apply(q, k, ld, fw->T, fw->pos, c->n_heads, c->head_dim,
                      (float)(1.0 / sqrt((double)c->head_dim)), fw->cos_t, fw->sin_t);
