@@ -239,13 +239,15 @@ static fg_status run_batch(const job *j, record **recs, int n, fg_error *err)
 {
     const fg_esm_config *c = j->c;
     bool embed = !strcmp(j->a->cmd, "embed");
-    int64_t *off = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    int64_t *off = malloc(sizeof(int64_t) * (size_t)(n + 1)); /* [n + 1] */
+    if (!off)
+        return fg_error_set(err, FG_ERR_NOMEM, "out of memory");
     off[0] = 0;
     for (int i = 0; i < n; i++)
         off[i + 1] = off[i] + recs[i]->n;
     int64_t T = off[n], rows, attn_n;
-    int32_t *tok = malloc(sizeof(int32_t) * (size_t)T);
-    for (int i = 0; i < n; i++)
+    int32_t *tok = malloc(sizeof(int32_t) * (size_t)T); /* [T] packed */
+    for (int i = 0; tok && i < n; i++)
         memcpy(tok + off[i], recs[i]->tokens, sizeof(int32_t) * (size_t)recs[i]->n);
     fg_esm_batch in = {n, tok, off};
     fg_esm_output_size(j->esm, &in, NULL, &rows, &attn_n, err);
@@ -255,10 +257,10 @@ static fg_status run_batch(const job *j, record **recs, int n, fg_error *err)
         o.repr_layers = j->layers;
         o.repr_row_stride = (int64_t)j->n_layers_out * c->d_model;
         o.repr_layer_stride = c->d_model;
-        o.repr = malloc(sizeof(float) * (size_t)(T * o.repr_row_stride));
-        o.attn = j->a->attention ? malloc(sizeof(float) * (size_t)attn_n) : NULL;
+        o.repr = malloc(sizeof(float) * (size_t)(T * o.repr_row_stride));      /* [T, layers, d] */
+        o.attn = j->a->attention ? malloc(sizeof(float) * (size_t)attn_n) : NULL; /* per record [n, n, C] */
     } else {
-        o.logits = malloc(sizeof(float) * (size_t)(T * c->vocab));
+        o.logits = malloc(sizeof(float) * (size_t)(T * c->vocab)); /* [T, vocab] */
     }
     fg_status st = (embed ? !o.repr || (j->a->attention && !o.attn) : !o.logits) || !tok || !off
                        ? fg_error_set(err, FG_ERR_NOMEM, "out of memory for a batch of %lld tokens", (long long)T)

@@ -169,8 +169,8 @@ static fg_status node_branch(fg_esm_combiner *c, int64_t M, const float *single,
     const fg_esm_combiner_config *k = &c->cfg;
     float *w = fg_arena_floats(&c->arena, (size_t)k->n_reps);      /* softmax(mix) */
     float *mixed = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm)); /* [M, d_esm] */
-    float *t1 = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm));
-    float *t2 = fg_arena_floats(&c->arena, (size_t)(M * k->hidden));
+    float *t1 = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm));   /* [M, d_esm] LayerNorm out */
+    float *t2 = fg_arena_floats(&c->arena, (size_t)(M * k->hidden));  /* [M, hidden] */
     float *e = fg_arena_floats(&c->arena, (size_t)(M * k->node_dim)); /* projected ESM */
     if (!w || !mixed || !t1 || !t2 || !e)
         return fg_error_set(err, FG_ERR_NOMEM, "esm combiner: out of memory");
@@ -200,9 +200,9 @@ static fg_status edge_branch(fg_esm_combiner *c, int B, int N, const float *pair
     int64_t M = (int64_t)B * N * N, ch = k->only_single ? 0 : k->pair_channels;
     float *edge_mask = fg_arena_floats(&c->arena, (size_t)M); /* [B, N, N] res_mask_i res_mask_j */
     int64_t rows = M < PAIR_CHUNK ? M : PAIR_CHUNK;
-    float *t1 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * ch)) : NULL;
-    float *t2 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->hidden)) : NULL;
-    float *e = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->edge_dim)) : NULL;
+    float *t1 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * ch)) : NULL;         /* [chunk, C] */
+    float *t2 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->hidden)) : NULL;  /* [chunk, hidden] */
+    float *e = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->edge_dim)) : NULL; /* [chunk, edge] */
     if (!edge_mask || (ch && (!t1 || !t2 || !e)))
         return fg_error_set(err, FG_ERR_NOMEM, "esm combiner: out of memory");
     for (int64_t r = 0; r < M; r++) {
