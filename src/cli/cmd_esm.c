@@ -1,4 +1,5 @@
 /* framegen esm embed|logits|init: ESM-2 over a FASTA file. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,15 @@ static fg_status store_record(const job *j, const record *r, const float *repr, 
     return st;
 }
 
+/* NaN or Inf in an output means broken weights: stop rather than store them. */
+static fg_status check_finite(const float *x, int64_t n, const char *what, fg_error *err)
+{
+    for (int64_t i = 0; x && i < n; i++)
+        if (!isfinite(x[i]))
+            return fg_error_set(err, FG_ERR_NUMERIC, "batch with record '%s': non-finite value in the ESM output (broken weights?)", what);
+    return FG_OK;
+}
+
 /* One packed batch through the model, results into the output set. */
 static fg_status run_batch(const job *j, record **recs, int n, fg_error *err)
 {
@@ -266,6 +276,10 @@ static fg_status run_batch(const job *j, record **recs, int n, fg_error *err)
                        ? fg_error_set(err, FG_ERR_NOMEM, "out of memory for a batch of %lld tokens", (long long)T)
                        : fg_esm_forward(j->esm, &in, &o, err);
     int64_t ablock = 0, C = (int64_t)c->n_layers * c->n_heads;
+    if (st == FG_OK)
+        st = check_finite(o.repr, o.repr ? T * o.repr_row_stride : 0, recs[0]->fa->id, err);
+    if (st == FG_OK)
+        st = check_finite(o.logits, o.logits ? T * c->vocab : 0, recs[0]->fa->id, err);
     for (int i = 0; st == FG_OK && i < n; i++) {
         st = store_record(j, recs[i], o.repr, off[i], o.attn ? o.attn + ablock : NULL, o.logits, err);
         ablock += recs[i]->n * recs[i]->n * C;
