@@ -48,7 +48,9 @@ int main(void)
         tw = fmax(tw, fabs((double)fast[i] - twin[i]));
         ta = fmax(ta, fabs((double)twin[i] - r));
     }
-    fx_ok(&s, bad == 0, "gelu on [-15, 20]: %d points beyond 1e-6 |ref| + 1e-10 (max relative error %.2e, at tiny values)", bad, gw);
+    fx_ok(&s, bad == 0,
+          "gelu on [-15, 20]: %d points beyond 1e-6 |ref| + 1e-10 (max relative error %.2e, at tiny values)",
+          bad, gw);
     fx_ok(&s, tw <= 1e-6, "gelu vs fg_gelu (libm erff): max |diff| %.2e (libm's own max |err| %.2e)", tw, ta);
     /* bias + GELU in one pass == GELU of the sum */
     float xb[3 * 5], bb[5] = {0.5f, -1.0f, 2.0f, 0.0f, -3.0f}, one = 0;

@@ -72,7 +72,10 @@ static int parse_args(int argc, char **argv, esm_args *a)
         else if (!strcmp(k, "--prefix")) a->prefix = v, i++;
         else if (!strcmp(k, "--layers")) a->layers = v, i++;
         else if (!strcmp(k, "--pool")) {
-            a->pool = !strcmp(v, "none") ? POOL_NONE : !strcmp(v, "mean") ? POOL_MEAN : !strcmp(v, "cls") ? POOL_CLS : -1;
+            a->pool = !strcmp(v, "none")   ? POOL_NONE
+                      : !strcmp(v, "mean") ? POOL_MEAN
+                      : !strcmp(v, "cls")  ? POOL_CLS
+                                           : -1;
             if (a->pool < 0)
                 return fg_cli_fail(FG_EXIT_USAGE, "esm", "--pool: expected none, mean or cls, got '%s'", v);
             i++;
@@ -224,13 +227,15 @@ static fg_status store_record(const job *j, const record *r, const float *repr, 
         for (int64_t i = 0; x && i < res; i++)
             memcpy(x + i * res * C, attn + ((i + 1) * n + 1) * C, sizeof(float) * (size_t)(res * C));
         snprintf(name, sizeof name, "%s.attention", r->fa->id);
-        st = x ? esm_out_add(j->out, name, FG_F32, 3, shape, x, err) : fg_error_set(err, FG_ERR_NOMEM, "out of memory");
+        st = x ? esm_out_add(j->out, name, FG_F32, 3, shape, x, err)
+               : fg_error_set(err, FG_ERR_NOMEM, "out of memory");
     }
     if (st == FG_OK && logits) {
         int64_t shape[2] = {res, c->vocab};
         float *x = copy_rows(logits + (row0 + 1) * c->vocab, res, c->vocab, c->vocab);
         snprintf(name, sizeof name, "%s.logits", r->fa->id);
-        st = x ? esm_out_add(j->out, name, FG_F32, 2, shape, x, err) : fg_error_set(err, FG_ERR_NOMEM, "out of memory");
+        st = x ? esm_out_add(j->out, name, FG_F32, 2, shape, x, err)
+               : fg_error_set(err, FG_ERR_NOMEM, "out of memory");
     }
     return st;
 }
@@ -240,7 +245,9 @@ static fg_status check_finite(const float *x, int64_t n, const char *what, fg_er
 {
     for (int64_t i = 0; x && i < n; i++)
         if (!isfinite(x[i]))
-            return fg_error_set(err, FG_ERR_NUMERIC, "batch with record '%s': non-finite value in the ESM output (broken weights?)", what);
+            return fg_error_set(err, FG_ERR_NUMERIC,
+                                "batch with record '%s': non-finite value in the ESM output (broken weights?)",
+                                what);
     return FG_OK;
 }
 

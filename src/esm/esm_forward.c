@@ -61,7 +61,8 @@ static fg_status check_batch(const fg_esm *m, const fg_esm_batch *in, const fg_e
     if (out->n_repr > 0 && !out->repr)
         return fg_error_set(err, FG_ERR_INVALID, "esm forward: hidden states requested without a buffer");
     if (out->logits && !m->cfg.has_lm_head)
-        return fg_error_set(err, FG_ERR_UNSUPPORTED, "esm forward: logits requested but the weights have no LM head");
+        return fg_error_set(err, FG_ERR_UNSUPPORTED,
+                            "esm forward: logits requested but the weights have no LM head");
     return FG_OK;
 }
 
