@@ -4,6 +4,12 @@
 
 #include "framegen/arena.h"
 #include "framegen/block.h"
+#include "framegen/esm.h"
+#include "framegen/esm_cache.h"
+#include "framegen/esm_combiner.h"
+#include "framegen/esm_frozen.h"
+#include "framegen/esm_tokens.h"
+#include "framegen/fasta.h"
 #include "framegen/fields.h"
 #include "framegen/fileio.h"
 #include "framegen/ops.h"
