@@ -296,9 +296,11 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
         w.acc = w.s + BQ * lds;
         w.m = w.acc + BQ * hd;
         w.l = w.m + BQ;
+        /* Neighbouring items are neighbouring query tiles of one head: threads
+         * write different map rows (no false sharing) and reuse that head's K, V. */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++)
-            run_item(a, ws, &w, &tiles[it / a->n_heads], (int)(it % a->n_heads));
+            run_item(a, ws, &w, &tiles[it % nt], (int)(it / nt));
     }
 }
 
