@@ -127,6 +127,14 @@ static void test_so3(fx_case *c)
         fg_so3_rot_vf(rt + i * 9, b + i * 9, vf + i * 3);
         fg_so3_geodesic(gt[i], b + i * 9, rt + i * 9, g + i * 9);
     }
+    int near_pi = 0, near_zero = 0; /* the log branches the inputs exercise */
+    for (int i = 0; i < NG; i++) {
+        float a = fg_so3_angle(eref + i * 9);
+        near_pi += fabsf(a - 3.14159265f) <= 1e-2f;
+        near_zero += a <= 1e-8f;
+    }
+    fx_expect(c, near_pi > 0 && near_zero > 0, "log inputs cover the near-pi (%d) and zero (%d) branches",
+              near_pi, near_zero);
     fx_check(c, "output.so3_exp.rotmats", e, NG * 9);
     fx_check(c, "output.so3_log.rotvec_of_exp", le, NG * 3);
     fx_check(c, "output.so3_log.rotvec_of_random", lr, NG * 3);
