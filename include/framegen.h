@@ -4,6 +4,8 @@
 
 #include "framegen/arena.h"
 #include "framegen/block.h"
+#include "framegen/embed.h"
+#include "framegen/features.h"
 #include "framegen/fields.h"
 #include "framegen/fileio.h"
 #include "framegen/ops.h"
