@@ -12,6 +12,7 @@
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
+#include "framegen/structure.h"
 #include "framegen/tensor.h"
 #include "framegen/trunk.h"
 #include "framegen/weights.h"
