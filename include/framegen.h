@@ -13,8 +13,10 @@
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
+#include "framegen/structure.h"
 #include "framegen/tensor.h"
 #include "framegen/torsion_head.h"
+#include "framegen/trunk.h"
 #include "framegen/weights.h"
 
 #endif

@@ -6,4 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/.debs"
 cd "$root/.debs"
 apt-get download libopenblas0-openmp libopenblas-openmp-dev liblapacke liblapacke-dev \
-  libcjson1 libcjson-dev gemmi-dev libgfortran5 libtmglib3 zlib1g-dev
+  libcjson1 libcjson-dev gemmi-dev tao-pegtl-dev libstb-dev libgfortran5 libtmglib3 zlib1g-dev

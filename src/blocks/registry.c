@@ -6,8 +6,9 @@
 #include "framegen/block.h"
 
 #define FG_BLOCK_TYPES(X) \
-    /* one line per block type, in the order `--help` lists them */ \
-    X(ipa)
+    X(double_pair) \
+    X(ipa) \
+    /* one line per block type, in the order `--help` lists them */
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
 #define ENTRY(name) &fg_block_##name,
