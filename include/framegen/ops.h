@@ -1,7 +1,8 @@
 /* Dense float32 kernels the reference models need. Row-major throughout;
  * weights use PyTorch's nn.Linear layout W[out, in]. Matrix products go
- * through OpenBLAS; element-wise loops are OpenMP-parallel over independent
- * rows only, so results never depend on the thread count. */
+ * through single-threaded OpenBLAS calls over a fixed grid of output tiles
+ * run in parallel; element-wise loops are OpenMP-parallel over independent
+ * rows only. Results never depend on the thread count. */
 #ifndef FRAMEGEN_OPS_H
 #define FRAMEGEN_OPS_H
 

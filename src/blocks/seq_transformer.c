@@ -1,0 +1,142 @@
+/* The IPA trunk's sequence transformer: torch nn.TransformerEncoder of
+ * post-norm nn.TransformerEncoderLayer (d_model = dim_feedforward = c, ReLU,
+ * eval mode), src_key_padding_mask = ~mask. Node-sized work: plain GEMMs, the
+ * attention in blocks of query rows per (item, head). */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks/ipa_parts.h"
+#include "framegen/ops.h"
+
+#define LN_EPS 1e-5f
+#define SEQ_ROWS 64 /* query rows per attention task (fixed: results never depend on threads) */
+
+fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, int c, int heads,
+                           int n_layers, fg_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (heads <= 0 || c % heads != 0)
+        return fg_error_set(err, FG_ERR_CONFIG, "%s: c_s %d is not divisible by seq_tfmr_num_heads %d",
+                            prefix, c, heads);
+    t->c = c, t->heads = heads, t->n_layers = n_layers;
+    t->layers = calloc((size_t)(n_layers > 0 ? n_layers : 1), sizeof *t->layers);
+    if (!t->layers)
+        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
+    for (int k = 0; k < n_layers; k++) {
+        fg_seq_tfmr_layer *L = &t->layers[k];
+        fg_wload l;
+        fg_wload_init(&l, w, err, "%slayers.%d.", prefix, k);
+        L->in_w = fg_wl_2d(&l, "self_attn.in_proj_weight", 3 * c, c);
+        L->in_b = fg_wl_1d(&l, "self_attn.in_proj_bias", 3 * c);
+        L->out_w = fg_wl_2d(&l, "self_attn.out_proj.weight", c, c);
+        L->out_b = fg_wl_1d(&l, "self_attn.out_proj.bias", c);
+        L->l1_w = fg_wl_2d(&l, "linear1.weight", c, c);
+        L->l1_b = fg_wl_1d(&l, "linear1.bias", c);
+        L->l2_w = fg_wl_2d(&l, "linear2.weight", c, c);
+        L->l2_b = fg_wl_1d(&l, "linear2.bias", c);
+        L->n1_g = fg_wl_1d(&l, "norm1.weight", c);
+        L->n1_b = fg_wl_1d(&l, "norm1.bias", c);
+        L->n2_g = fg_wl_1d(&l, "norm2.weight", c);
+        L->n2_b = fg_wl_1d(&l, "norm2.bias", c);
+        if (l.st != FG_OK) {
+            fg_seq_tfmr_free(t);
+            return l.st;
+        }
+    }
+    return FG_OK;
+}
+
+void fg_seq_tfmr_free(fg_seq_tfmr *t)
+{
+    free(t->layers);
+    t->layers = NULL;
+}
+
+/* Softmax of one row over the unpadded keys; a row without any key gets all
+ * zeros (torch would give NaN; only an item with no residue at all has one). */
+static void masked_softmax(float *row, const float *mask, int N)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j < N; j++)
+        if (mask[j] == 1.0f && row[j] > mx)
+            mx = row[j];
+    if (mx == -INFINITY) {
+        memset(row, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < N; j++) {
+        row[j] = mask[j] == 1.0f ? expf(row[j] - mx) : 0.0f;
+        sum += row[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < N; j++)
+        row[j] *= inv;
+}
+
+/* att[B*N, c] = multi-head attention of qkv[B*N, 3c] (before out_proj). */
+static void seq_attention(const fg_seq_tfmr *t, const float *qkv, const float *mask, int B, int N,
+                          float *att, float *sbuf)
+{
+    const int c = t->c, hd = c / t->heads, nblk = (N + SEQ_ROWS - 1) / SEQ_ROWS;
+    const float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int task = 0; task < B * t->heads * nblk; task++) {
+        const int b = task / (t->heads * nblk), h = (task / nblk) % t->heads;
+        const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
+        float *S = sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
+        const float *base = qkv + (size_t)b * N * 3 * c;
+        fg_gemm(false, true, rb, N, hd, scale, base + (size_t)i0 * 3 * c + h * hd, 3 * c,
+                base + c + h * hd, 3 * c, 0.0f, S, N);
+        for (int r = 0; r < rb; r++)
+            masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N);
+        fg_gemm(false, false, rb, hd, N, 1.0f, S, N, base + 2 * c + h * hd, 3 * c, 0.0f,
+                att + ((size_t)b * N + i0) * c + h * hd, c);
+    }
+}
+
+fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float *mask, int B, int N,
+                              float *out, fg_arena *scratch, fg_error *err)
+{
+    const int c = t->c;
+    const int64_t BN = (int64_t)B * N;
+    const fg_arena_mark mark = fg_arena_save(scratch);
+    float *qkv = fg_arena_floats(scratch, (size_t)BN * 3 * c); /* [B*N, 3c] */
+    float *att = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
+    float *tmp = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
+    float *sbuf = fg_arena_floats(scratch, (size_t)omp_get_max_threads() * SEQ_ROWS * N);
+    if (!qkv || !att || !tmp || !sbuf) {
+        fg_arena_restore(scratch, mark);
+        return fg_error_set(err, FG_ERR_NOMEM, "sequence transformer: out of scratch memory (N=%d)", N);
+    }
+    if (out != x)
+        memcpy(out, x, (size_t)BN * c * sizeof(float));
+    for (int k = 0; k < t->n_layers; k++) {
+        const fg_seq_tfmr_layer *L = &t->layers[k];
+        fg_linear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c);
+        seq_attention(t, qkv, mask, B, N, att, sbuf);
+        fg_linear(tmp, att, L->out_w, L->out_b, BN, c, c);
+        fg_add(tmp, out, BN * c);
+        fg_layernorm(out, tmp, L->n1_g, L->n1_b, BN, c, LN_EPS);
+        fg_linear(att, out, L->l1_w, L->l1_b, BN, c, c);
+        fg_relu(att, BN * c);
+        fg_linear(tmp, att, L->l2_w, L->l2_b, BN, c, c);
+        fg_add(tmp, out, BN * c);
+        fg_layernorm(out, tmp, L->n2_g, L->n2_b, BN, c, LN_EPS);
+    }
+    fg_arena_restore(scratch, mark);
+    return FG_OK;
+}
+
+double fg_seq_tfmr_flops(const fg_seq_tfmr *t, int B, int N)
+{
+    const double BN = (double)B * N, c = t->c;
+    double per = 2.0 * BN * c * 3 * c;             /* in_proj */
+    per += 2.0 * 2.0 * BN * N * c;                 /* q k^T and a v over all heads */
+    per += 4.0 * BN * N * t->heads;                /* softmax */
+    per += 3.0 * 2.0 * BN * c * c;                 /* out_proj, linear1, linear2 */
+    per += 2.0 * 10.0 * BN * c;                    /* residuals, ReLU, two LayerNorms */
+    return per * t->n_layers;
+}
