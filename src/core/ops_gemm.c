@@ -18,7 +18,14 @@
 #define GEMM_MIN_COLS 64
 #define GEMM_MIN_TILE_MACS ((int64_t)1 << 19)
 
-__attribute__((constructor)) static void blas_single_threaded(void) { openblas_set_num_threads(1); }
+/* The OpenMP build of OpenBLAS also sets the OpenMP thread count in
+ * openblas_set_num_threads; keep the program's own count. */
+__attribute__((constructor)) static void blas_single_threaded(void)
+{
+    int omp_threads = omp_get_max_threads();
+    openblas_set_num_threads(1);
+    omp_set_num_threads(omp_threads);
+}
 
 typedef struct gemm_job {
     bool ta, tb;
@@ -88,6 +95,15 @@ static void run_job(const gemm_job *j)
     int64_t mt, nt;
     choose_tiles(j->M, j->N, j->K, &mt, &nt);
     const int64_t nr = cdiv(j->M, mt), nc = cdiv(j->N, nt);
+    if (nr * nc == 1) {
+        /* Outside a parallel region the OpenMP build of OpenBLAS threads a call by
+         * omp_get_max_threads(), whatever openblas_set_num_threads said. */
+        int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        run_tile(j, 0, 0, j->M, j->N);
+        omp_set_num_threads(threads);
+        return;
+    }
     /* Inside an enclosing parallel region this runs serially over the same tiles. */
 #pragma omp parallel for schedule(dynamic, 1) if (nr * nc > 1)
     for (int64_t t = 0; t < nr * nc; t++) {
