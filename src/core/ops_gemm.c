@@ -14,7 +14,7 @@
 /* Tiles are shrunk until there are this many (enough to balance 16+ threads) ... */
 #define GEMM_TARGET_TILES 64
 /* ... but not below these sizes or this much work per tile. */
-#define GEMM_MIN_ROWS 32
+#define GEMM_MIN_ROWS 64
 #define GEMM_MIN_COLS 64
 #define GEMM_MIN_TILE_MACS ((int64_t)1 << 19)
 
@@ -51,8 +51,11 @@ static void choose_tiles(int64_t M, int64_t N, int64_t K, int64_t *mt, int64_t *
         *mt = M, *nt = N;
         return;
     }
+    /* Columns first, rows not below 64: single-threaded OpenBLAS runs tiles of
+     * 64+ rows within ~10% of its peak, 32-row tiles ~25% slower (measured on
+     * the transformer shapes of ESM-2, K = 320..5120). */
     while (cdiv(M, *mt) * cdiv(N, *nt) < GEMM_TARGET_TILES) {
-        bool rows = *mt >= *nt / 2 ? *mt / 2 >= GEMM_MIN_ROWS : *nt / 2 < GEMM_MIN_COLS;
+        bool rows = *nt / 2 < GEMM_MIN_COLS;
         int64_t m2 = rows ? *mt / 2 : *mt, n2 = rows ? *nt : *nt / 2;
         if (m2 < GEMM_MIN_ROWS || n2 < GEMM_MIN_COLS || m2 * n2 * K < GEMM_MIN_TILE_MACS)
             break;
