@@ -288,7 +288,15 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
     transpose_k(a, ws);
     int hd = a->head_dim;
     int64_t lds = a->maps ? round_up(max_seq_len(a), BK) : BK;
-    int64_t items = nt * a->n_heads;
+    /* An item is a query tile and a block of heads: one head without maps;
+     * with maps as many as leave two items per thread, so one thread writes
+     * neighbouring channels of the same map entries while they are in its cache
+     * (the grouping changes no arithmetic). Neighbouring items are neighbouring
+     * tiles: threads write different map rows (no false sharing). */
+    int64_t per = nt * a->n_heads / (2 * omp_get_max_threads());
+    int hb = !a->maps || per < 1 ? 1 : per > a->n_heads ? a->n_heads : (int)per;
+    int n_blocks = (a->n_heads + hb - 1) / hb;
+    int64_t items = nt * n_blocks;
 #pragma omp parallel
     {
         float *base = ws->scratch + (size_t)omp_get_thread_num() * ws->per_thread;
@@ -296,11 +304,12 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
         w.acc = w.s + BQ * lds;
         w.m = w.acc + BQ * hd;
         w.l = w.m + BQ;
-        /* Neighbouring items are neighbouring query tiles of one head: threads
-         * write different map rows (no false sharing) and reuse that head's K, V. */
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t it = 0; it < items; it++)
-            run_item(a, ws, &w, &tiles[it % nt], (int)(it / nt));
+        for (int64_t it = 0; it < items; it++) {
+            int h0 = (int)(it / nt) * hb;
+            for (int h = h0; h < h0 + hb && h < a->n_heads; h++)
+                run_item(a, ws, &w, &tiles[it % nt], h);
+        }
     }
 }
 
