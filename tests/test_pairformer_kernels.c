@@ -99,6 +99,30 @@ static void test_rows(fx_suite *s)
         row[j] *= inv;
     e = excess(row, sref, n);
     fx_ok(s, e <= 1 && row[3] == 0.0f, "biased softmax row (n=53, masked entries): error/tolerance %.3f", e);
+
+    /* Linear(LN x) with the affine folded: rows of x (strided), 3 outputs, head-major y. */
+    const int H = 3;
+    float W[3 * 37], fold[3 * 37 + 3], yp[7 * 3], yref[7 * 3];
+    normals(W, H * C, 6);
+    for (int i = 0; i < rows; i++) {
+        double mean = 0, var = 0;
+        for (int c = 0; c < C; c++)
+            mean += x[i * stride + c];
+        mean /= C;
+        for (int c = 0; c < C; c++)
+            var += (x[i * stride + c] - mean) * (x[i * stride + c] - mean);
+        var /= C;
+        for (int h = 0; h < H; h++) {
+            double acc = 0;
+            for (int c = 0; c < C; c++)
+                acc += ((x[i * stride + c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]) * W[h * C + c];
+            yref[h * rows + i] = (float)acc;
+        }
+    }
+    fg_ln_proj_fold(fold, fold + H * C, W, g, b, H, C);
+    fg_ln_proj_rows(yp, 1, rows, x, rows, stride, C, fold, fold + H * C, H, 1e-5f);
+    e = excess(yp, yref, rows * H);
+    fx_ok(s, e <= 1, "Linear(LayerNorm) folded (C=37, 3 outputs, strided rows): error/tolerance %.3f", e);
     free(x), free(y), free(g), free(b), free(ref);
 }
 

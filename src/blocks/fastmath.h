@@ -57,4 +57,12 @@ float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int
 void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
                 const float *b, float eps);
 
+/* Linear(LN(x)) to a few outputs (attention biases) without writing LN(x):
+ * y_h = inv * sum_c (x_c - mean) Wg[h][c] + t[h] with Wg = g * W and
+ * t = W b folded once per forward by fg_ln_proj_fold (g, b may be NULL). Row
+ * i is x + i * x_stride; y_h of row i goes to y[i * y_row + h * y_head]. */
+void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const float *b, int H, int C);
+void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
+                     int C, const float *Wg, const float *t, int H, float eps);
+
 #endif
