@@ -1,7 +1,9 @@
 #include "benchlib.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -60,4 +62,22 @@ void fgb_fill(float *x, size_t n, unsigned seed)
         if (x[i] == 0.0f)
             x[i] = 0.5f;
     }
+}
+
+int fgb_parse_args(int argc, char **argv, fgb_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            a->threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
+            snprintf(a->sizes, sizeof a->sizes, "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
+            a->min_seconds = atof(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [--threads N] [--sizes %s] [--min-seconds %g]\n", argv[0], a->sizes,
+                    a->min_seconds);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -17,4 +17,15 @@ double fgb_time(void (*fn)(void *), void *ctx, int warmup, int min_reps, int max
 /* Fills n floats with a fixed pseudo-random pattern in [-1, 1) (never zeros). */
 void fgb_fill(float *x, size_t n, unsigned seed);
 
+/* Common command line: --threads N (0: OMP_NUM_THREADS or all cores),
+ * --sizes a,b,c (residue counts), --min-seconds S (timing per point). Fields
+ * keep their preset defaults when absent. Returns 0, or prints the usage to
+ * stderr and returns -1 on anything else. */
+typedef struct fgb_args {
+    int threads;
+    char sizes[256];
+    double min_seconds;
+} fgb_args;
+int fgb_parse_args(int argc, char **argv, fgb_args *a);
+
 #endif

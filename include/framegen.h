@@ -4,13 +4,17 @@
 
 #include "framegen/arena.h"
 #include "framegen/block.h"
+#include "framegen/embed.h"
+#include "framegen/features.h"
 #include "framegen/fields.h"
 #include "framegen/fileio.h"
 #include "framegen/ops.h"
 #include "framegen/rng.h"
 #include "framegen/safetensors.h"
 #include "framegen/status.h"
+#include "framegen/structure.h"
 #include "framegen/tensor.h"
+#include "framegen/trunk.h"
 #include "framegen/weights.h"
 
 #endif

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(gcc g++ make cmake pkg-config libopenblas-openmp-dev liblapacke-dev
-          libcjson-dev gemmi-dev zlib1g-dev)
+          libcjson-dev gemmi-dev tao-pegtl-dev libstb-dev zlib1g-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,11 +14,13 @@ void fg_rot_mul(const float a[9], const float b[9], float out[9]);          /* a
 void fg_rot_mul_tn(const float a[9], const float b[9], float out[9]);       /* a^T b */
 void fg_rot_vec(const float r[9], const float v[3], float out[3]);          /* r v */
 void fg_rot_tvec(const float r[9], const float v[3], float out[3]);         /* r^T v */
-void fg_rot_transpose(const float r[9], float out[9]);
+void fg_rot_transpose(const float r[9], float out[9]);                      /* r^T */
 
+/* Rotation matrix of a unit quaternion (w, x, y, z). */
 void fg_quat_to_rot(const float q[4], float r[9]);
 /* Top eigenvector of the 4x4 symmetric K matrix (as the reference); the sign
- * is arbitrary, everything downstream is sign-invariant. */
+ * is arbitrary, everything downstream is sign-invariant; framegen fixes it to
+ * w >= 0. Outputs may alias inputs in every function of this header. */
 void fg_rot_to_quat(const float r[9], float q[4]);
 
 /* out = R p + t */
@@ -28,6 +30,7 @@ void fg_rigid_invert_apply(const float r[9], const float t[3], const float p[3],
 /* (ra, ta) o (rb, tb) = (ra rb, ra tb + ta) */
 void fg_rigid_compose(const float ra[9], const float ta[3], const float rb[9], const float tb[3],
                       float r_out[9], float t_out[3]);
+/* (R, t)^-1 = (R^T, -R^T t) */
 void fg_rigid_invert(const float r[9], const float t[3], float r_out[9], float t_out[3]);
 
 /* The backbone update of the reference (Rigid.compose_q_update_vec), update =

@@ -45,7 +45,7 @@ float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < n; j++) {
-        r[j] = fg_fast_expf(r[j] - mx);
+        r[j] = fg_vexpf(r[j] - mx);
         s += r[j];
     }
     return 1.0f / s;

@@ -1,12 +1,17 @@
+/* Element-wise kernels. LayerNorm, softmax and the exp/erf activations here
+ * are the plain reference twins (libm calls, double accumulation) of the
+ * vectorised public versions in ops_vec.c; relu and the arithmetic helpers
+ * vectorise as they are and are the public ones. */
 #include <math.h>
 #include <omp.h>
 
+#include "core/ops_ref.h"
 #include "framegen/ops.h"
 
 /* Below this many values a parallel region costs more than it saves. */
 #define PAR_MIN 32768
 
-void fg_layernorm(float *y, const float *x, const float *g, const float *b, int64_t M, int64_t C, float eps)
+void fg_ref_layernorm(float *y, const float *x, const float *g, const float *b, int64_t M, int64_t C, float eps)
 {
 #pragma omp parallel for schedule(static) if (M * C > PAR_MIN)
     for (int64_t i = 0; i < M; i++) {
@@ -21,16 +26,15 @@ void fg_layernorm(float *y, const float *x, const float *g, const float *b, int6
             var += d * d;
         }
         var /= (double)C;
-        float inv = (float)(1.0 / sqrt(var + (double)eps));
-        float mu = (float)mean;
+        double inv = 1.0 / sqrt(var + (double)eps);
         for (int64_t c = 0; c < C; c++) {
-            float v = (xr[c] - mu) * inv;
+            float v = (float)((xr[c] - mean) * inv); /* normalised in double: the twin is the exact side */
             yr[c] = g ? v * g[c] + (b ? b[c] : 0.0f) : v + (b ? b[c] : 0.0f);
         }
     }
 }
 
-void fg_softmax_rows(float *x, int64_t M, int64_t N)
+void fg_ref_softmax_rows(float *x, int64_t M, int64_t N)
 {
 #pragma omp parallel for schedule(static) if (M * N > PAR_MIN)
     for (int64_t i = 0; i < M; i++) {
@@ -62,7 +66,7 @@ void fg_relu(float *x, int64_t n)
         x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void fg_gelu(float *x, int64_t n)
+void fg_ref_gelu(float *x, int64_t n)
 {
     const float inv_sqrt2 = 0.70710678118654752440f;
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
@@ -70,14 +74,14 @@ void fg_gelu(float *x, int64_t n)
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * inv_sqrt2));
 }
 
-void fg_sigmoid(float *x, int64_t n)
+void fg_ref_sigmoid(float *x, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
-void fg_silu(float *x, int64_t n)
+void fg_ref_silu(float *x, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
     for (int64_t i = 0; i < n; i++)

@@ -1,4 +1,5 @@
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #include "framegen/ops.h"
@@ -40,24 +41,42 @@ void fg_gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64
                 C + b * stride_c, ldc);
 }
 
-static void fill_bias(float *y, const float *b, int64_t M, int64_t N)
+/* Rows per block of the tall-skinny path of fg_linear: the product of a
+ * block and its bias addition happen while the block is still in cache. */
+#define LINEAR_ROWS 256
+
+static void add_bias_rows(float *y, const float *b, int64_t M, int64_t N)
 {
-#pragma omp parallel for schedule(static) if (M * N > 65536)
     for (int64_t i = 0; i < M; i++) {
-        if (b)
-            memcpy(y + i * N, b, (size_t)N * sizeof(float));
-        else
-            memset(y + i * N, 0, (size_t)N * sizeof(float));
+        float *yr = y + i * N;
+#pragma omp simd
+        for (int64_t j = 0; j < N; j++)
+            yr[j] += b[j];
     }
 }
 
 void fg_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N)
 {
+    /* Many rows (the edge tensor) times a small weight: blocks of rows on
+     * separate threads, each a serial product (re-packing a weight of at most
+     * 1 MiB per block is cheap); otherwise one BLAS call on all threads. The
+     * partition does not depend on the thread count and neither do the results. */
+    if (M >= 8 * LINEAR_ROWS && N * K <= ((int64_t)1 << 18) && !omp_in_parallel()) {
+        int64_t nblk = (M + LINEAR_ROWS - 1) / LINEAR_ROWS;
+#pragma omp parallel for schedule(static)
+        for (int64_t k = 0; k < nblk; k++) {
+            int64_t r0 = k * LINEAR_ROWS, m = M - r0 < LINEAR_ROWS ? M - r0 : LINEAR_ROWS;
+            fg_gemm(false, true, m, N, K, 1.0f, x + r0 * K, K, W, K, 0.0f, y + r0 * N, N);
+            if (b)
+                add_bias_rows(y + r0 * N, b, m, N);
+        }
+        return;
+    }
+    fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, 0.0f, y, N);
     if (b) {
-        fill_bias(y, b, M, N);
-        fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, 1.0f, y, N);
-    } else {
-        fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, 0.0f, y, N);
+#pragma omp parallel for schedule(static) if (M * N > 65536)
+        for (int64_t i = 0; i < M; i++)
+            add_bias_rows(y + i * N, b, 1, N);
     }
 }
 
