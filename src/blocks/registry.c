@@ -6,8 +6,11 @@
 #include "framegen/block.h"
 
 #define FG_BLOCK_TYPES(X) \
-    X(double_pair) \
     X(ipa) \
+    X(pairformer) \
+    X(pairformer_noseq) \
+    X(double_pair) \
+    X(pair_bias) \
     /* one line per block type, in the order `--help` lists them */
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;

@@ -1,0 +1,321 @@
+/* Optimised Pairformer kernels against their plain twins on random inputs of
+ * odd sizes: the vectorised exp / softmax / LayerNorm rows against libm and
+ * double sums, and each module's blocked / chunked forward against its
+ * reference loops (pairformer_ref.c) for several block sizes, both
+ * directions, padded masks (incl. fully masked rows), and the in-place
+ * residual form. No fixture: the twins are the reference, tolerances are the
+ * module cases' (atol 2e-5 .. 5e-5, rtol 1e-4) scaled to these sizes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks/fastmath.h"
+#include "blocks/pairformer_modules.h"
+#include "fixture.h"
+#include "framegen/rng.h"
+
+#define ATOL 5e-5
+#define RTOL 1e-4
+
+static void normals(float *x, int64_t n, uint64_t stream)
+{
+    fg_rng r;
+    fg_rng_init(&r, 42, stream);
+    fg_rng_normals(&r, x, n);
+}
+
+/* Worst |got - ref| / (ATOL + RTOL |ref|); <= 1 passes. */
+static double excess(const float *got, const float *ref, int64_t n)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - ref[i]) / (ATOL + RTOL * fabs(ref[i]));
+        worst = (e > worst || e != e) ? e : worst;
+    }
+    return worst;
+}
+
+/* fg_vexpf itself is core's (tests/test_ops_vec.c); the gate built on it here. */
+static void test_fast_sigmoid(fx_suite *s)
+{
+    float sg[6] = {-100.0f, -3.0f, 0.0f, 2.5f, 100.0f, -1e9f};
+    double w2 = 0;
+    for (int i = 0; i < 6; i++)
+        w2 = fmax(w2, fabs(fg_fast_sigmoidf(sg[i]) - 1.0 / (1.0 + exp(-(double)sg[i]))));
+    fx_ok(s, w2 < 1e-7, "fast sigmoid incl. +-100, -1e9: max abs err %.2e", w2);
+}
+
+static void test_rows(fx_suite *s)
+{
+    const int rows = 7, C = 37, stride = 45;
+    float *x = malloc(sizeof(float) * rows * stride), *y = malloc(sizeof(float) * rows * C);
+    float *g = malloc(sizeof(float) * C), *b = malloc(sizeof(float) * C), *ref = malloc(sizeof(float) * rows * C);
+    normals(x, rows * stride, 1), normals(g, C, 2), normals(b, C, 3);
+    for (int i = 0; i < rows; i++) {
+        double mean = 0, var = 0;
+        for (int c = 0; c < C; c++)
+            mean += x[i * stride + c] * 3.0 + 100.0;
+        mean /= C;
+        for (int c = 0; c < C; c++) {
+            x[i * stride + c] = x[i * stride + c] * 3.0f + 100.0f; /* offset: cancellation */
+            var += (x[i * stride + c] - mean) * (x[i * stride + c] - mean);
+        }
+        var /= C;
+        for (int c = 0; c < C; c++)
+            ref[i * C + c] = (float)((x[i * stride + c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]);
+    }
+    fg_ln_rows(y, x, rows, stride, C, g, b, 1e-5f);
+    double e = excess(y, ref, rows * C);
+    fx_ok(s, e <= 1, "LayerNorm rows (C=37, strided, mean 100): error/tolerance %.3f", e);
+
+    const int n = 53;
+    float row[53], b1[53], b2[53], sref[53];
+    normals(row, n, 4), normals(b2, n, 5);
+    for (int j = 0; j < n; j++)
+        b1[j] = (j == 3 || j == 9) ? -1e9f : 0.0f; /* masked entries */
+    double mx = -INFINITY, sum = 0;
+    for (int j = 0; j < n; j++)
+        mx = fmax(mx, row[j] * 10.0 + b1[j] + b2[j]);
+    for (int j = 0; j < n; j++)
+        sum += exp(row[j] * 10.0 + b1[j] + b2[j] - mx);
+    for (int j = 0; j < n; j++) {
+        sref[j] = (float)(exp(row[j] * 10.0 + b1[j] + b2[j] - mx) / sum);
+        row[j] *= 10.0f;
+    }
+    float inv = fg_fast_softmax_biased_row(row, b1, b2, n);
+    for (int j = 0; j < n; j++)
+        row[j] *= inv;
+    e = excess(row, sref, n);
+    fx_ok(s, e <= 1 && row[3] == 0.0f, "biased softmax row (n=53, masked entries): error/tolerance %.3f", e);
+
+    /* Linear(LN x) with the affine folded: rows of x (strided), 3 outputs, head-major y. */
+    const int H = 3;
+    float W[3 * 37], fold[3 * 37 + 3], yp[7 * 3], yref[7 * 3];
+    normals(W, H * C, 6);
+    for (int i = 0; i < rows; i++) {
+        double mean = 0, var = 0;
+        for (int c = 0; c < C; c++)
+            mean += x[i * stride + c];
+        mean /= C;
+        for (int c = 0; c < C; c++)
+            var += (x[i * stride + c] - mean) * (x[i * stride + c] - mean);
+        var /= C;
+        for (int h = 0; h < H; h++) {
+            double acc = 0;
+            for (int c = 0; c < C; c++)
+                acc += ((x[i * stride + c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]) * W[h * C + c];
+            yref[h * rows + i] = (float)acc;
+        }
+    }
+    fg_ln_proj_fold(fold, fold + H * C, W, g, b, H, C);
+    fg_ln_proj_rows(yp, 1, rows, x, rows, stride, C, fold, fold + H * C, H, 1e-5f);
+    e = excess(yp, yref, rows * H);
+    fx_ok(s, e <= 1, "Linear(LayerNorm) folded (C=37, 3 outputs, strided rows): error/tolerance %.3f", e);
+    free(x), free(y), free(g), free(b), free(ref);
+}
+
+/* A random Pairformer layer store to take modules from. */
+static fg_weights *layer_weights(const fg_block_dims *dims, int heads, int dh, int pair_bias_heads, bool pb)
+{
+    fg_pairformer_params hp = {0};
+    hp.num_heads = pair_bias_heads;
+    hp.pairwise_head_width = dh;
+    hp.pairwise_num_heads = heads;
+    hp.transition_expansion = 3;
+    hp.compute_pair_bias = pb;
+    fg_weights *w = NULL;
+    fg_error err;
+    fg_weights_create(&w, &err);
+    if (fg_pf_random_weights(w, "pairformer", "t.", 0, dims, &hp, 9, &err) != FG_OK) {
+        fg_weights_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* mask: [n,n] = m_i m_j with the last `pad` residues padded. */
+static float *pair_mask(int n, int pad)
+{
+    float *m = malloc(sizeof(float) * n * n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            m[i * n + j] = (i < n - pad && j < n - pad) ? 1.0f : 0.0f;
+    return m;
+}
+
+/* Runs fwd out-of-place and in place (z += update) and compares both with ref. */
+typedef fg_status (*pair_fwd)(const void *m, const float *z, const float *mask, int n, float *out, bool acc,
+                              fg_arena *a, fg_error *err);
+
+static fg_status tri_mul_fwd(const void *m, const float *z, const float *mask, int n, float *out, bool acc,
+                             fg_arena *a, fg_error *err)
+{
+    return fg_tri_mul_forward(m, z, mask, n, out, acc, a, err);
+}
+static fg_status tri_att_fwd(const void *m, const float *z, const float *mask, int n, float *out, bool acc,
+                             fg_arena *a, fg_error *err)
+{
+    return fg_tri_att_forward(m, z, mask, n, out, acc, a, err);
+}
+
+static void compare_pair(fx_suite *s, const char *what, pair_fwd fwd, const void *m, const float *ref,
+                         const float *z, const float *mask, int n, int c)
+{
+    const int64_t len = (int64_t)n * n * c;
+    float *out = malloc(sizeof(float) * len), *zz = malloc(sizeof(float) * len), *zref = malloc(sizeof(float) * len);
+    fg_arena a;
+    fg_arena_init(&a, 1 << 16);
+    fg_error err = {0};
+    fg_status st = fwd(m, z, mask, n, out, false, &a, &err);
+    memcpy(zz, z, sizeof(float) * len);
+    if (st == FG_OK)
+        st = fwd(m, zz, mask, n, zz, true, &a, &err);
+    for (int64_t i = 0; i < len; i++)
+        zref[i] = z[i] + ref[i];
+    double e1 = excess(out, ref, len), e2 = excess(zz, zref, len);
+    fx_ok(s, st == FG_OK && e1 <= 1 && e2 <= 1 && a.in_use == 0,
+          "%s: update error/tolerance %.3f, in-place residual %.3f%s%s", what, e1, e2, st ? " " : "",
+          st ? err.msg : "");
+    fg_arena_free(&a);
+    free(out), free(zz), free(zref);
+}
+
+static void test_tri_mul(fx_suite *s)
+{
+    static const int ns[] = {1, 7, 13, 33};
+    const fg_block_dims dims = {12, 9};
+    fg_weights *w = layer_weights(&dims, 2, 5, 3, true);
+    for (size_t k = 0; w && k < sizeof ns / sizeof ns[0]; k++) {
+        const int n = ns[k], c = dims.c_z, pad = n > 3 ? 3 : 0;
+        float *z = malloc(sizeof(float) * n * n * c), *ref = malloc(sizeof(float) * n * n * c);
+        float *mask = pair_mask(n, pad);
+        normals(z, (int64_t)n * n * c, 10 + k);
+        for (int dir = 0; dir < 2; dir++) {
+            fg_tri_mul m;
+            fg_wload l;
+            fg_error err;
+            fg_wload_init(&l, w, &err, "t.layers.0.");
+            fg_tri_mul_init(&m, &l, dir ? "tri_mul_in" : "tri_mul_out", c, !dir);
+            fg_tri_mul_ref(&m, z, mask, n, ref);
+            static const int blocks[] = {0, 1, 3, 1000};
+            for (int b = 0; b < 4; b++) {
+                char what[96];
+                m.block_rows = blocks[b];
+                snprintf(what, sizeof what, "tri_mul %s n=%d c=%d block_rows=%d", dir ? "in" : "out", n, c, blocks[b]);
+                compare_pair(s, what, tri_mul_fwd, &m, ref, z, mask, n, c);
+            }
+        }
+        free(z), free(ref), free(mask);
+    }
+    fg_weights_free(w);
+}
+
+static void test_tri_att(fx_suite *s)
+{
+    static const int ns[] = {1, 7, 13, 37};
+    const fg_block_dims dims = {12, 11};
+    fg_weights *w = layer_weights(&dims, 3, 5, 3, true);
+    for (size_t k = 0; w && k < sizeof ns / sizeof ns[0]; k++) {
+        const int n = ns[k], c = dims.c_z, pad = n > 3 ? 4 : 0;
+        float *z = malloc(sizeof(float) * n * n * c), *ref = malloc(sizeof(float) * n * n * c);
+        float *mask = pair_mask(n, pad); /* padded rows are fully masked */
+        normals(z, (int64_t)n * n * c, 20 + k);
+        for (int dir = 0; dir < 2; dir++) {
+            fg_tri_att m;
+            fg_wload l;
+            fg_error err;
+            fg_wload_init(&l, w, &err, "t.layers.0.");
+            fg_tri_att_init(&m, &l, dir ? "tri_att_end" : "tri_att_start", c, 3, 5, !dir);
+            fg_tri_att_ref(&m, z, mask, n, ref);
+            static const int blocks[] = {0, 1, 4, 1000};
+            for (int b = 0; b < 4; b++) {
+                char what[96];
+                m.query_block = blocks[b];
+                snprintf(what, sizeof what, "tri_att %s n=%d c=%d query_block=%d", dir ? "end" : "start", n, c,
+                         blocks[b]);
+                compare_pair(s, what, tri_att_fwd, &m, ref, z, mask, n, c);
+            }
+        }
+        free(z), free(ref), free(mask);
+    }
+    fg_weights_free(w);
+}
+
+static void test_transition(fx_suite *s)
+{
+    static const int64_t rows[] = {1, 77, 128, 301};
+    const fg_block_dims dims = {12, 9};
+    fg_weights *w = layer_weights(&dims, 2, 5, 3, true);
+    for (size_t k = 0; w && k < sizeof rows / sizeof rows[0]; k++) {
+        const int c = dims.c_z;
+        const int64_t n = rows[k] * c;
+        float *x = malloc(sizeof(float) * n), *ref = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+        normals(x, n, 30 + k);
+        fg_transition m;
+        fg_wload l;
+        fg_error err = {0};
+        fg_wload_init(&l, w, &err, "t.layers.0.");
+        fg_transition_init(&m, &l, "edge_transition", c, 3 * c);
+        fg_transition_ref(&m, x, rows[k], ref);
+        fg_arena a;
+        fg_arena_init(&a, 0);
+        fg_status st = fg_transition_forward(&m, x, rows[k], out, false, &a, &err);
+        double e1 = excess(out, ref, n);
+        for (int64_t i = 0; i < n; i++)
+            ref[i] += x[i];
+        if (st == FG_OK)
+            st = fg_transition_forward(&m, x, rows[k], x, true, &a, &err);
+        double e2 = excess(x, ref, n);
+        fx_ok(s, st == FG_OK && e1 <= 1 && e2 <= 1 && a.in_use == 0,
+              "transition rows=%lld: error/tolerance %.3f, in-place residual %.3f", (long long)rows[k], e1, e2);
+        fg_arena_free(&a);
+        free(x), free(ref), free(out);
+    }
+    fg_weights_free(w);
+}
+
+static void test_attn_pair_bias(fx_suite *s)
+{
+    static const int ns[] = {1, 13, 70, 131};
+    for (int pb = 1; pb >= 0; pb--) {
+        const fg_block_dims dims = {24, pb ? 10 : 3};
+        fg_weights *w = layer_weights(&dims, 2, 5, 3, pb);
+        for (size_t k = 0; w && k < sizeof ns / sizeof ns[0]; k++) {
+            const int n = ns[k], cs = dims.c_s, cz = dims.c_z;
+            float *sv = malloc(sizeof(float) * n * cs), *z = malloc(sizeof(float) * n * n * cz);
+            float *ref = malloc(sizeof(float) * n * cs), *out = malloc(sizeof(float) * n * cs);
+            float *nm = malloc(sizeof(float) * n);
+            normals(sv, (int64_t)n * cs, 40 + k), normals(z, (int64_t)n * n * cz, 50 + k);
+            for (int i = 0; i < n; i++)
+                nm[i] = i < n - n / 4 ? 1.0f : 0.0f;
+            fg_attn_pair_bias m;
+            fg_wload l;
+            fg_error err = {0};
+            fg_wload_init(&l, w, &err, "t.layers.0.");
+            fg_attn_pair_bias_init(&m, &l, "attention", cs, cz, 3, pb);
+            fg_attn_pair_bias_ref(&m, sv, z, nm, n, ref);
+            fg_arena a;
+            fg_arena_init(&a, 0);
+            fg_status st = fg_attn_pair_bias_forward(&m, sv, z, nm, n, out, false, &a, &err);
+            double e = excess(out, ref, (int64_t)n * cs);
+            fx_ok(s, st == FG_OK && e <= 1 && a.in_use == 0,
+                  "attention pair bias n=%d compute_pair_bias=%d: error/tolerance %.3f", n, pb, e);
+            fg_arena_free(&a);
+            free(sv), free(z), free(ref), free(out), free(nm);
+        }
+        fg_weights_free(w);
+    }
+}
+
+int main(void)
+{
+    fx_suite s = {"pairformer kernels vs reference twins", 0, 0};
+    test_fast_sigmoid(&s);
+    test_rows(&s);
+    test_tri_mul(&s);
+    test_tri_att(&s);
+    test_transition(&s);
+    test_attn_pair_bias(&s);
+    return fx_suite_finish(&s);
+}
