@@ -5,9 +5,9 @@
  *             [--modes uniform,varlen,maps,cache] [--threads T] [--varlen-n 16]
  *             [--tsv structures.tsv] [--weights-dir DIR] [--budget SECONDS]
  *
- * Weights are random (uniform, std 1/sqrt(fan_in)) in fair-esm names, written
- * once per shape to DIR/esm_<shape>.safetensors (kept for the next run and for
- * torch_esm.py) and memory-mapped, as a real checkpoint is. Cases:
+ * Weights are random (fg_esm_write_random: uniform, std 1/sqrt(fan_in), fair-esm
+ * names), written once per shape to DIR/esm_<shape>.safetensors (kept for the
+ * next run and for torch_esm.py) and memory-mapped, as a real checkpoint is. Cases:
  *   uniform  one sequence of L tokens (<cls> + L-2 residues + <eos>), logits
  *   varlen   varlen-n sequences with lengths from structures.tsv, packed, logits
  *   maps     uniform plus every layer's hidden states and all attention maps
@@ -21,10 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "benchlib.h"
@@ -52,129 +49,6 @@ typedef struct opts {
     int threads, varlen_n;
     double budget;
 } opts;
-
-/* ---- random weights, streamed into a mapped safetensors file ---- */
-
-typedef struct tensor_spec {
-    char name[96];
-    int ndim;
-    int64_t shape[2];
-    int kind; /* 0 weight (std 1/sqrt(fan_in)), 1 LayerNorm gain (1), 2 bias (std 0.02), 3 embedding (std 1) */
-} tensor_spec;
-
-static int specs_for(const shape *s, tensor_spec *t)
-{
-    int n = 0, d = s->d, f = 4 * s->d;
-#define SPEC(k, nd, a, b, ...)                                                                     \
-    do {                                                                                           \
-        snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__);                                        \
-        t[n].ndim = nd, t[n].shape[0] = a, t[n].shape[1] = b, t[n].kind = k;                       \
-        n++;                                                                                       \
-    } while (0)
-    SPEC(3, 2, 33, d, "embed_tokens.weight");
-    for (int l = 0; l < s->layers; l++) {
-        /* state_dict order: k, v, q adjacent, as fair-esm saves them */
-        SPEC(0, 2, d, d, "layers.%d.self_attn.k_proj.weight", l);
-        SPEC(0, 2, d, d, "layers.%d.self_attn.v_proj.weight", l);
-        SPEC(0, 2, d, d, "layers.%d.self_attn.q_proj.weight", l);
-        SPEC(2, 1, d, 0, "layers.%d.self_attn.k_proj.bias", l);
-        SPEC(2, 1, d, 0, "layers.%d.self_attn.v_proj.bias", l);
-        SPEC(2, 1, d, 0, "layers.%d.self_attn.q_proj.bias", l);
-        SPEC(0, 2, d, d, "layers.%d.self_attn.out_proj.weight", l);
-        SPEC(2, 1, d, 0, "layers.%d.self_attn.out_proj.bias", l);
-        SPEC(1, 1, d, 0, "layers.%d.self_attn_layer_norm.weight", l);
-        SPEC(2, 1, d, 0, "layers.%d.self_attn_layer_norm.bias", l);
-        SPEC(0, 2, f, d, "layers.%d.fc1.weight", l);
-        SPEC(2, 1, f, 0, "layers.%d.fc1.bias", l);
-        SPEC(0, 2, d, f, "layers.%d.fc2.weight", l);
-        SPEC(2, 1, d, 0, "layers.%d.fc2.bias", l);
-        SPEC(1, 1, d, 0, "layers.%d.final_layer_norm.weight", l);
-        SPEC(2, 1, d, 0, "layers.%d.final_layer_norm.bias", l);
-    }
-    SPEC(1, 1, d, 0, "emb_layer_norm_after.weight");
-    SPEC(2, 1, d, 0, "emb_layer_norm_after.bias");
-    SPEC(0, 2, d, d, "lm_head.dense.weight");
-    SPEC(2, 1, d, 0, "lm_head.dense.bias");
-    SPEC(1, 1, d, 0, "lm_head.layer_norm.weight");
-    SPEC(2, 1, d, 0, "lm_head.layer_norm.bias");
-    SPEC(2, 1, 33, 0, "lm_head.bias");
-#undef SPEC
-    return n;
-}
-
-static float rand_uniform(uint64_t key)
-{
-    key += 0x9e3779b97f4a7c15ull;
-    key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
-    key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
-    key ^= key >> 31;
-    return (float)(key >> 40) / 8388608.0f - 1.0f; /* [-1, 1) */
-}
-
-static void fill(float *x, int64_t n, const tensor_spec *t, uint64_t seed)
-{
-    const float sqrt3 = 1.7320508f;
-    float std = t->kind == 0 ? 1.0f / sqrtf((float)t->shape[1]) : t->kind == 2 ? 0.02f : 1.0f;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        x[i] = t->kind == 1 ? 1.0f : sqrt3 * std * rand_uniform(seed * 1000003ull + (uint64_t)i);
-}
-
-/* Writes DIR/esm_<shape>.safetensors unless a file of the right size is there. */
-static int make_weights(const shape *s, const char *path)
-{
-    tensor_spec *t = calloc(20 * (size_t)s->layers + 16, sizeof *t);
-    int n = specs_for(s, t);
-    size_t cap = 192 * (size_t)n + 256, hl = 0, off = 0; /* entries are < 150 chars */
-    char *hdr = malloc(cap);
-    hl += (size_t)snprintf(hdr + hl, cap - hl, "{\"__metadata__\":{\"bench\":\"random ESM-2 %s\"}", s->name);
-    for (int i = 0; i < n; i++) {
-        size_t nb = (size_t)t[i].shape[0] * (size_t)(t[i].ndim == 2 ? t[i].shape[1] : 1) * 4;
-        char shp[64];
-        if (t[i].ndim == 2)
-            snprintf(shp, sizeof shp, "[%lld,%lld]", (long long)t[i].shape[0], (long long)t[i].shape[1]);
-        else
-            snprintf(shp, sizeof shp, "[%lld]", (long long)t[i].shape[0]);
-        hl += (size_t)snprintf(hdr + hl, cap - hl,
-                               ",\"%s\":{\"dtype\":\"F32\",\"shape\":%s,\"data_offsets\":[%zu,%zu]}",
-                               t[i].name, shp, off, off + nb);
-        off += nb;
-    }
-    hl += (size_t)snprintf(hdr + hl, cap - hl, "}");
-    size_t padded = (hl + 7) / 8 * 8, total = 8 + padded + off;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && (size_t)sb.st_size == total) {
-        free(hdr), free(t);
-        return 0;
-    }
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || ftruncate(fd, (off_t)total) != 0) {
-        fprintf(stderr, "bench_esm: cannot create %s\n", tmp);
-        return -1;
-    }
-    unsigned char *map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        fprintf(stderr, "bench_esm: cannot map %s\n", tmp);
-        return -1;
-    }
-    for (int i = 0; i < 8; i++)
-        map[i] = (unsigned char)((uint64_t)padded >> (8 * i));
-    memcpy(map + 8, hdr, hl);
-    memset(map + 8 + hl, ' ', padded - hl);
-    float *data = (float *)(map + 8 + padded);
-    off = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t numel = t[i].shape[0] * (t[i].ndim == 2 ? t[i].shape[1] : 1);
-        fill(data + off, numel, &t[i], (uint64_t)i + 1);
-        off += (size_t)numel;
-    }
-    munmap(map, total);
-    close(fd);
-    free(hdr), free(t);
-    return rename(tmp, path);
-}
 
 /* ---- measurement ---- */
 
@@ -448,6 +322,22 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
+/* A weights file from an earlier run is reused when it has the shape. */
+static int weights_ok(const shape *s, const char *path)
+{
+    fg_weights *w = NULL;
+    fg_esm *esm = NULL;
+    fg_error err;
+    int ok = fg_weights_open(path, NULL, &w, &err) == FG_OK && fg_esm_create(w, NULL, &esm, &err) == FG_OK;
+    if (ok) {
+        const fg_esm_config *c = fg_esm_get_config(esm);
+        ok = c->n_layers == s->layers && c->d_model == s->d && c->n_heads == s->heads;
+    }
+    fg_esm_destroy(esm);
+    fg_weights_free(w);
+    return ok;
+}
+
 static void run_shape(const opts *o, const shape *s)
 {
     char path[1200];
@@ -455,8 +345,11 @@ static void run_shape(const opts *o, const shape *s)
     fg_weights *w = NULL;
     fg_esm *esm = NULL;
     fg_error err;
-    if (make_weights(s, path) != 0 || fg_weights_open(path, NULL, &w, &err) != FG_OK ||
-        fg_esm_create(w, NULL, &esm, &err) != FG_OK) {
+    if (!weights_ok(s, path) && fg_esm_write_random(path, s->layers, s->d, s->heads, 1, &err) != FG_OK) {
+        fprintf(stderr, "bench_esm: %s: %s\n", s->name, err.msg);
+        return;
+    }
+    if (fg_weights_open(path, NULL, &w, &err) != FG_OK || fg_esm_create(w, NULL, &esm, &err) != FG_OK) {
         fprintf(stderr, "bench_esm: %s: %s\n", s->name, err.msg);
         fg_weights_free(w);
         return;

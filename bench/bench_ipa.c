@@ -4,7 +4,7 @@
  * One JSON line per length: median ms and GFLOP/s (FLOPs as this code
  * computes them, from the flops callbacks) of the whole block and of its
  * components, the machine's sgemm rate at the edge transition's shapes, and
- * peak RSS.
+ * peak RSS (process high-water mark before the sgemm reference runs).
  *   bench_ipa [--threads T] [--L 64,128,256,512] [--seconds S] [--clock wall|cpu]
  * --clock cpu times with the process CPU clock (for 1-thread runs on a busy
  * machine: the time the process actually ran). */
@@ -214,6 +214,7 @@ int main(int argc, char **argv)
         const double t_edge = time_it(run_edge, &c, 3, 30, secs / 2, NULL);
         const double f_blk = t->flops(c.block, 1, L), f_att = fg_ipa_attn_flops(&c.attn, 1, L);
         const double f_seq = fg_seq_tfmr_flops(&c.tfmr, 1, L), f_edge = fg_edge_trans_flops(&c.edge, 1, L);
+        const double rss = fgb_peak_rss_mb(); /* before the sgemm reference's own buffers */
         const double sg = sgemm_rate(&c, secs);
         printf("{\"bench\": \"ipa_block\", \"impl\": \"framegen\", \"L\": %d, \"threads\": %d, \"reps\": %d, "
                "\"block_ms\": %.3f, \"block_gflops\": %.2f, "
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
                "\"sgemm_gflops\": %.2f, \"edge_vs_sgemm\": %.3f, \"peak_rss_mb\": %.1f}\n",
                L, fg_get_threads(), reps, t_blk * 1e3, f_blk / t_blk * 1e-9, t_att * 1e3, f_att / t_att * 1e-9,
                t_seq * 1e3, f_seq / t_seq * 1e-9, t_edge * 1e3, f_edge / t_edge * 1e-9, sg,
-               f_edge / t_edge * 1e-9 / sg, fgb_peak_rss_mb());
+               f_edge / t_edge * 1e-9 / sg, rss);
         fflush(stdout);
         teardown(&c);
     }

@@ -1,6 +1,7 @@
 /* ESM combiner parity, cases esm_combiner_single (only_single) and
  * esm_combiner_pair, with the frozen ESM of case esm; once with the frozen
  * outputs passed in, once through the cache (fg_esm_combiner_enrich) and in place. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,44 @@ static int run_case(const char *name, fg_esm *esm)
     return fx_finish(&c);
 }
 
+/* The FlowModel preset with the ESM combiner (flow_model_default_pairformer_esm):
+ * its combiner loads under "esm_combiner." against the ESM of case esm and
+ * enriches that case's inputs (no reference for this intermediate: the full
+ * model's parity belongs to the model's tests). */
+static int preset_loads(fg_esm *esm)
+{
+    fx_case c;
+    if (fx_open(&c, "flow_model_default_pairformer_esm") != 0)
+        return 1;
+    fg_error err;
+    fg_esm_combiner *comb = NULL;
+    fg_esm_cache *cache = NULL;
+    fg_weights *w = fx_params(&c);
+    int edge_dim = (int)fx_hp_num(&c, "model.hyper_params.edge_embed_size", 0);
+    int node_dim = (int)fx_hp_num(&c, "model.hyper_params.node_embed_size", 0);
+    if (fx_expect(&c, w && fg_esm_combiner_create(w, "esm_combiner.", edge_dim, esm, &comb, &err) == FG_OK &&
+                          fg_esm_cache_create(esm, &cache, &err) == FG_OK, "combiner of the preset loads") &&
+        fx_expect(&c, fg_esm_combiner_get_config(comb)->only_single ==
+                          fx_hp_bool(&c, "model.esm_combiner.only_single", 0) &&
+                          fg_esm_combiner_get_config(comb)->node_dim == node_dim, "sizes as the preset's")) {
+        int64_t shape[2];
+        fx_shape(&c, "input.aatypes_t", shape);
+        int B = (int)shape[0], N = (int)shape[1];
+        int64_t *aa = fx_i64(&c, "input.aatypes_t"), *ch = fx_i64(&c, "input.chain_idx");
+        float *mask = fx_f32(&c, "input.res_mask");
+        float *node = calloc((size_t)(B * N * node_dim), sizeof(float));
+        float *edge = calloc((size_t)(B * N * N * edge_dim), sizeof(float));
+        int finite = fg_esm_combiner_enrich(comb, cache, B, N, aa, ch, mask, node, edge, node, edge, &err) == FG_OK;
+        for (int64_t i = 0; finite && i < (int64_t)B * N * node_dim; i++)
+            finite = isfinite(node[i]) && (mask[i / node_dim] != 0.0f || node[i] == 0.0f);
+        fx_expect(&c, finite, "enrich on the case's inputs: finite, zero at padding");
+        free(aa), free(ch), free(mask), free(node), free(edge);
+    }
+    fg_esm_cache_destroy(cache);
+    fg_esm_combiner_destroy(comb);
+    return fx_finish(&c);
+}
+
 int main(void)
 {
     fx_case ce;
@@ -82,6 +121,7 @@ int main(void)
     }
     int rc = run_case("esm_combiner_single", esm);
     rc |= run_case("esm_combiner_pair", esm);
+    rc |= preset_loads(esm);
     fg_esm_destroy(esm);
     fx_close(&ce);
     return rc;

@@ -1,10 +1,12 @@
 /* A packed variable-length batch gives each sequence the same outputs as
  * running it alone (hidden states, attention maps, logits), with and without
  * attention maps; padding inside a sequence changes nothing at its non-pad
- * rows. The attention kernel is exactly independent of the batch; OpenBLAS
- * sgemm rounds differently with the number of rows (and threads), so the
- * outputs agree to float rounding: max |diff| <= 1e-5 max |value|. */
+ * rows. The attention kernel is exactly independent of the batch; the matrix
+ * products' tile grid depends on the number of rows, so the outputs agree to
+ * float rounding: max |diff| <= 1e-5 max |value|. Independent of the thread
+ * count, they are bit-identical. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "fixture.h"
 #include "framegen/esm.h"
 #include "framegen/esm_tokens.h"
+#include "framegen/ops.h"
 #include "framegen/rng.h"
 
 #define NSEQ 5
@@ -102,6 +105,23 @@ int main(void)
               "%s: packed = one by one (max |diff| / max |value|: hidden %.2e, logits %.2e, maps %.2e)",
               maps ? "attention maps" : "fused attention", dr, dl, da);
         free_result(&all);
+    }
+    /* The whole forward does not depend on the thread count (fixed GEMM tiles,
+     * attention items computed whole by one thread): bit-identical outputs. */
+    {
+        result many, one;
+        fg_set_threads(2);
+        fx_ok(&s, fg_get_threads() == 2, "fg_set_threads(2): %d OpenMP threads", fg_get_threads());
+        int nt = omp_get_max_threads();
+        int ok = run(m, NSEQ, tok, off, 1, &many);
+        omp_set_num_threads(1);
+        ok = ok && run(m, NSEQ, tok, off, 1, &one);
+        omp_set_num_threads(nt);
+        fx_ok(&s, ok && !memcmp(many.repr, one.repr, sizeof(float) * (size_t)(3 * one.rows * c->d_model)) &&
+                      !memcmp(many.logits, one.logits, sizeof(float) * (size_t)(one.rows * c->vocab)) &&
+                      !memcmp(many.attn, one.attn, sizeof(float) * (size_t)one.attn_n),
+              "%d threads == 1 thread, bit for bit (hidden states, logits, maps)", nt);
+        free_result(&many), free_result(&one);
     }
     /* The 40-token sequence right-padded to 64: non-pad rows unchanged. */
     {

@@ -296,7 +296,7 @@ static void test_forward_errors(fx_suite *su)
 }
 
 /* configs/trunk_ipa.json: its stage reads through the type's fields and
- * spells out exactly the defaults; fg_linear_rows is thread-count independent. */
+ * spells out exactly the defaults; fg_linear is thread-count independent. */
 static void test_config_and_linear(fx_suite *su)
 {
     const fg_block_type *t = fg_block_type_find("ipa");
@@ -322,9 +322,9 @@ static void test_config_and_linear(fx_suite *su)
     float *y1 = malloc((size_t)(M * N) * sizeof(float)), *y2 = malloc((size_t)(M * N) * sizeof(float));
     const int nth = fg_get_threads();
     fg_set_threads(1);
-    fg_linear_rows(y1, x, W, b, M, K, N);
+    fg_linear(y1, x, W, b, M, K, N);
     fg_set_threads(2);
-    fg_linear_rows(y2, x, W, b, M, K, N);
+    fg_linear(y2, x, W, b, M, K, N);
     fg_set_threads(nth);
     double md = 0.0;
     for (int64_t i = 0; i < M; i++)
@@ -334,7 +334,7 @@ static void test_config_and_linear(fx_suite *su)
                 acc += (double)x[i * K + k] * W[j * K + k];
             md = fmax(md, fabs(acc - y1[i * N + j]));
         }
-    fx_ok(su, md < 1e-4 && same(y1, y2, M * N), "fg_linear_rows: max |err| %.2e, 1 and 2 threads identical", md);
+    fx_ok(su, md < 1e-4 && same(y1, y2, M * N), "fg_linear: max |err| %.2e, 1 and 2 threads identical", md);
     free(x), free(W), free(b), free(y1), free(y2);
 }
 

@@ -1,6 +1,7 @@
 /* Core kernels against plain double-precision reference loops. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fixture.h"
 #include "framegen/arena.h"
@@ -140,6 +141,32 @@ static void test_arena(fx_suite *s)
     fg_arena_free(&a);
 }
 
+/* Bitwise identical products at 1, 2 and 3 threads, over shapes that take
+ * the serial path, the tiled path and tail tiles. */
+static void test_thread_independence(fx_suite *s)
+{
+    static const int64_t shapes[][3] = {{300, 72, 24}, {4099, 128, 128}, {512, 1030, 320}, {7, 5, 3}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int64_t M = shapes[k][0], N = shapes[k][1], K = shapes[k][2];
+        float *x = malloc(M * K * 4), *W = malloc(N * K * 4), *b = malloc(N * 4);
+        float *y[3];
+        fill(x, M * K, 10 + k), fill(W, N * K, 20 + k), fill(b, N, 30 + k);
+        int same = 1, nth = fg_get_threads();
+        for (int t = 0; t < 3; t++) {
+            y[t] = malloc(M * N * 4);
+            fg_set_threads(t + 1);
+            fg_linear(y[t], x, W, b, M, K, N);
+            fg_gemm(false, true, M, N, K, 0.5f, x, K, W, K, 1.0f, y[t], N);
+            if (t)
+                same &= memcmp(y[0], y[t], M * N * 4) == 0;
+        }
+        fg_set_threads(nth);
+        fx_ok(s, same, "fg_linear + fg_gemm %lldx%lldx%lld identical at 1, 2, 3 threads", (long long)M,
+              (long long)N, (long long)K);
+        free(x), free(W), free(b), free(y[0]), free(y[1]), free(y[2]);
+    }
+}
+
 int main(void)
 {
     fx_suite s = {"ops", 0, 0};
@@ -147,5 +174,6 @@ int main(void)
     test_batched(&s);
     test_norm_softmax_act(&s);
     test_arena(&s);
+    test_thread_independence(&s);
     return fx_suite_finish(&s);
 }

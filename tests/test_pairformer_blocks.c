@@ -15,6 +15,7 @@
 #include "framegen/config_json.h"
 #include "framegen/ops.h"
 #include "framegen/rng.h"
+#include "framegen/trunk.h"
 
 static const char *const STAGE_KEYS[] = {"type", "num_layers", NULL};
 
@@ -212,6 +213,43 @@ static int case_pair_bias_trunk(void)
     return fx_finish(&c);
 }
 
+/* The module cases through fg_trunk: one stage, wrapper off, weights at "layers.<i>.". */
+static int case_trunk(const char *name, const char *type, int with_seq)
+{
+    fx_case c;
+    if (fx_open(&c, name) != 0)
+        return 1;
+    fg_error err = {0};
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"stages\": [{\"type\": \"%s\", \"num_layers\": %d, \"weights_prefix\": \"\", "
+             "\"pairwise_head_width\": %d, \"pairwise_num_heads\": %d}]}",
+             type, (int)fx_hp_num(&c, "num_layers", 0), (int)fx_hp_num(&c, "pairwise_head_width", 0),
+             (int)fx_hp_num(&c, "pairwise_num_heads", 0));
+    cJSON *o = cJSON_Parse(json);
+    fg_trunk_config cfg;
+    fg_trunk *t = NULL;
+    fg_block_dims dims = {(int)fx_hp_num(&c, "node_dim", 0), (int)fx_hp_num(&c, "edge_dim", 0)};
+    fg_status st = fg_trunk_config_read(o, "model.trunk", &cfg, &err);
+    cJSON_Delete(o);
+    if (st == FG_OK) {
+        st = fg_trunk_create(&cfg, &dims, fx_params(&c), "", &t, &err);
+        fg_trunk_config_free(&cfg);
+    }
+    inputs in;
+    if (fx_expect(&c, st == FG_OK, "trunk of %s from config: %s", type, MSG(err)) && load_inputs(&c, &in, with_seq)) {
+        fg_arena a;
+        fg_arena_init(&a, 0);
+        fg_block_io io = make_io(&in, &a);
+        fx_expect(&c, fg_trunk_forward(t, &io, NULL, NULL, &err) == FG_OK, "trunk forward: %s", MSG(err));
+        check_outputs(&c, &in, with_seq);
+        fg_arena_free(&a);
+        free_inputs(&in);
+    }
+    fg_trunk_destroy(t);
+    return fx_finish(&c);
+}
+
 /* The layers of the flow-model checkpoints load under their stage prefixes:
  * the Pairformer trunk and seq trunk, and the pair_bias seq trunk. */
 static int case_checkpoint_names(const char *name, const char *type, const char *prefix, int layers,
@@ -324,6 +362,83 @@ static void registry_types(fx_suite *su)
             t->destroy(blk);
         }
         fg_weights_free(w);
+    }
+}
+
+/* LayerNorm weights of the trunk wrapper that cfg switches on, under prefix. */
+static void wrapper_weights(fg_weights *w, const fg_trunk_config *cfg, const char *prefix, const fg_block_dims *d)
+{
+    const struct {
+        bool on;
+        const char *name;
+        int width;
+    } ln[4] = {{cfg->pre_node_layer_norm, "pre_node_ln", d->c_s},
+               {cfg->pre_edge_layer_norm, "pre_edge_ln", d->c_z},
+               {cfg->post_node_layer_norm, "post_node_ln", d->c_s},
+               {cfg->post_edge_layer_norm, "post_edge_ln", d->c_z}};
+    fg_error err;
+    for (int k = 0; k < 4; k++) {
+        if (!ln[k].on)
+            continue;
+        float *v = malloc(sizeof(float) * ln[k].width);
+        int64_t shape[1] = {ln[k].width};
+        char name[256];
+        for (int i = 0; i < ln[k].width; i++)
+            v[i] = 1.0f + 0.01f * (float)(i % 7);
+        snprintf(name, sizeof name, "%s%s.weight", prefix, ln[k].name);
+        fg_weights_add(w, name, 1, shape, v, &err);
+        for (int i = 0; i < ln[k].width; i++)
+            v[i] = 0.02f * (float)(i % 5);
+        snprintf(name, sizeof name, "%s%s.bias", prefix, ln[k].name);
+        fg_weights_add(w, name, 1, shape, v, &err);
+        free(v);
+    }
+}
+
+/* configs/trunk_<type>.json read by the trunk parser, built on synthetic
+ * weights under "trunk." and run with initial embeddings (B = 2, padded). */
+static void example_configs(fx_suite *su)
+{
+    static const char *files[] = {"trunk_pairformer", "trunk_pairformer_noseq", "trunk_pair_bias"};
+    const fg_block_dims dims = {32, 16};
+    for (int k = 0; k < 3; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/configs/%s.json", FG_SOURCE_DIR, files[k]);
+        cJSON *root = NULL;
+        fg_error err = {0};
+        fg_trunk_config cfg;
+        fg_trunk *t = NULL;
+        fg_weights *w = NULL;
+        fg_status st = fg_json_load_file(path, &root, &err);
+        if (st == FG_OK)
+            st = fg_trunk_config_read(root, files[k], &cfg, &err);
+        cJSON_Delete(root);
+        if (!fx_ok(su, st == FG_OK && cfg.n_stages == 1, "configs/%s.json reads: %s", files[k], MSG(err)))
+            continue;
+        fg_weights_create(&w, &err);
+        wrapper_weights(w, &cfg, "trunk.", &dims);
+        for (int l = 0; l < cfg.stages[0].num_layers && st == FG_OK; l++)
+            st = fg_pf_random_weights(w, cfg.stages[0].type->name, "trunk.trunk.", l, &dims, cfg.stages[0].params, 5,
+                                      &err);
+        if (st == FG_OK)
+            st = fg_trunk_create(&cfg, &dims, w, "trunk.", &t, &err);
+        if (fx_ok(su, st == FG_OK, "%s: trunk on synthetic weights: %s", files[k], MSG(err))) {
+            inputs in, init;
+            random_inputs(&in, 2, 9, dims.c_s, dims.c_z, 3, 21);
+            random_inputs(&init, 2, 9, dims.c_s, dims.c_z, 3, 22);
+            fg_arena a;
+            fg_arena_init(&a, 0);
+            fg_block_io io = make_io(&in, &a);
+            st = fg_trunk_forward(t, &io, init.s, init.z, &err);
+            fx_ok(su, st == FG_OK && all_finite(in.s, 2 * 9 * dims.c_s) && all_finite(in.z, 2 * 81 * dims.c_z) &&
+                          a.in_use == 0,
+                  "%s: forward: %s", files[k], MSG(err));
+            fg_arena_free(&a);
+            free_inputs(&in), free_inputs(&init);
+        }
+        fg_trunk_destroy(t);
+        fg_weights_free(w);
+        fg_trunk_config_free(&cfg);
     }
 }
 
@@ -451,6 +566,8 @@ int main(void)
     fails += case_stage("pairformer_module", "pairformer", 1, 2);
     fails += case_stage("pairformer_noseq", "pairformer_noseq", 0, 2);
     fails += case_pair_bias_trunk();
+    fails += case_trunk("pairformer_module", "pairformer", 1);
+    fails += case_trunk("pairformer_noseq", "pairformer_noseq", 0);
     fails += case_checkpoint_names("flow_model_default_pairformer_esm", "pairformer", "trunk.trunk.", 2,
                                    "{\"pairwise_head_width\": %d}", "model.attention.pairformer.pairwise_head_width");
     fails += case_checkpoint_names("flow_model_default_pairformer_esm", "pairformer", "seq_trunk.trunk.", 1,
@@ -459,6 +576,7 @@ int main(void)
                                    "{\"num_heads\": %d}", "model.attention.pair_bias.num_heads");
     fx_suite su = {"pairformer block types", 0, 0};
     registry_types(&su);
+    example_configs(&su);
     bad_input(&su);
     docs_agree(&su);
     fails += fx_suite_finish(&su);

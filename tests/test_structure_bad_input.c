@@ -148,7 +148,8 @@ static void bad_mmcif(fx_suite *s)
     expect_read_error(s, "empty mmCIF", "empty.cif", "", 0, "empty file");
     unsigned char junk[4096];
     random_bytes(junk, sizeof junk, 11u);
-    expect_read_error(s, "binary garbage mmCIF", "garbage.cif", junk, sizeof junk, "");
+    expect_read_error(s, "binary garbage mmCIF", "garbage.cif", junk, sizeof junk,
+                      "block header");
     const char *prose = "This is not a structure.\n";
     expect_read_error(s, "text garbage mmCIF", "prose.cif", prose, strlen(prose), "data_");
     const char *broken = "data_x\n_cell.length_a 10\nloop_\n_a.b\n_a.c\n1 2 3\n";
@@ -169,7 +170,7 @@ static void bad_mmcif(fx_suite *s)
                       "no atoms");
     cut = line_offset(&t, "_atom_site.pdbx_PDB_model_num", 0, 30); /* loop without values */
     expect_read_error(s, "mmCIF cut after the atom_site header", "cut_tags.cif", t.data, cut,
-                      "");
+                      "no atoms");
     free(t.data);
 }
 

@@ -98,6 +98,13 @@ fg_status fg_esm_forward(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs
 fg_status fg_esm_output_size(const fg_esm *m, const fg_esm_batch *in, const uint8_t *keep,
                              int64_t *rows, int64_t *attn_floats, fg_error *err);
 
+/* Writes a random ESM-2 of the given size to path (atomically): fair-esm names
+ * in state_dict order, F32, rot_emb.inv_freq stored; weights uniform with std
+ * 1/sqrt(fan_in), LayerNorm gains 1, biases std 0.02, embeddings std 1. For
+ * benchmarks, tests and smoke runs; the same seed gives the same file. */
+fg_status fg_esm_write_random(const char *path, int n_layers, int d_model, int n_heads, uint64_t seed,
+                              fg_error *err);
+
 /* Scratch bytes the forward of a batch of T tokens (longest sequence max_len) holds. */
 int64_t fg_esm_scratch_bytes(const fg_esm *m, int64_t T, int64_t max_len);
 

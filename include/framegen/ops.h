@@ -1,7 +1,8 @@
 /* Dense float32 kernels the reference models need. Row-major throughout;
  * weights use PyTorch's nn.Linear layout W[out, in]. Matrix products go
- * through OpenBLAS; element-wise loops are OpenMP-parallel over independent
- * rows only, so results never depend on the thread count. */
+ * through single-threaded OpenBLAS calls over a fixed grid of output tiles
+ * run in parallel; element-wise loops are OpenMP-parallel over independent
+ * rows only. Results never depend on the thread count. */
 #ifndef FRAMEGEN_OPS_H
 #define FRAMEGEN_OPS_H
 
@@ -14,16 +15,6 @@ extern "C" {
 
 /* y[M,N] = x[M,K] W[N,K]^T + b[N] (b may be NULL). y must not alias x. */
 void fg_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N);
-/* fg_linear whose result never depends on the thread count, at any size:
- * fixed tiles of the output, each one serial BLAS call, in parallel. (A threaded OpenBLAS
- * sgemm splits the output differently per thread count and its edge kernels
- * round differently, e.g. M=300 K=24 N=72 differs in the last bits.) */
-void fg_linear_rows(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N);
-/* C[M,N] = alpha A[M,K] B[N,K]^T + beta C with leading dimensions, on the same
- * fixed tiles as fg_linear_rows (each tile one serial BLAS call), so the
- * result never depends on the thread count. */
-void fg_gemm_nt_rows(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda, const float *B,
-                     int64_t ldb, float beta, float *C, int64_t ldc);
 /* y[M,N] += x[M,K] W[N,K]^T (+ b). */
 void fg_linear_acc(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N);
 

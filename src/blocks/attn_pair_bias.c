@@ -59,26 +59,21 @@ double fg_attn_pair_bias_flops(const fg_attn_pair_bias *m, int n)
            + (m->compute_pair_bias ? 2.0 * N * N * m->c_z * m->heads : 0.0);
 }
 
-/* Bz[h][i][j]: the pair bias of every head. */
-static void pair_bias(const fg_attn_pair_bias *m, const float *z, int n, float *Bz, float *tiles,
-                      size_t tile_sz)
+/* Bz[h][i][j]: the pair bias of every head; fold: [H][c_z] + [H] from fg_ln_proj_fold. */
+static void pair_bias(const fg_attn_pair_bias *m, const float *z, int n, float *Bz, const float *fold)
 {
     const int cz = m->c_z, H = m->heads;
     const int64_t P = (int64_t)n * n;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
         const float *zi = z + (int64_t)i * n * cz;
-        float *x = tiles + (size_t)omp_get_thread_num() * tile_sz; /* [n][cz] */
-        float *v = x + (size_t)n * cz;                                /* [n][H] */
         if (m->compute_pair_bias) {
-            fg_ln_rows(x, zi, n, cz, cz, m->z_ln_w, m->z_ln_b, FG_PF_LN_EPS);
-            fg_gemm(false, true, n, H, cz, 1.0f, x, cz, m->wz, cz, 0.0f, v, H);
+            fg_ln_proj_rows(Bz + (int64_t)i * n, 1, P, zi, n, cz, cz, fold, fold + (size_t)H * cz, H, FG_PF_LN_EPS);
         } else {
-            memcpy(v, zi, (size_t)n * H * sizeof *v);
+            for (int h = 0; h < H; h++)
+                for (int j = 0; j < n; j++)
+                    Bz[h * P + (int64_t)i * n + j] = zi[(size_t)j * cz + h];
         }
-        for (int h = 0; h < H; h++)
-            for (int j = 0; j < n; j++)
-                Bz[h * P + (int64_t)i * n + j] = v[j * H + h];
     }
 }
 
@@ -91,27 +86,29 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
     const int cs = m->c_s, H = m->heads, dh = m->dh, ld = 4 * cs;
     const int64_t P = (int64_t)n * n;
     const int nt = fg_pf_threads();
-    const size_t tile_sz = (size_t)n * (m->c_z + H);
     const size_t logit_sz = (size_t)QBLOCK * (n + 1);
     fg_arena_mark mk = fg_arena_save(a);
     float *Bz = fg_arena_floats(a, (size_t)H * P);                       /* [H][n][n] */
     float *qkvg = fg_arena_floats(a, (size_t)n * ld);                    /* [n][4 c_s]: q|k|v|g */
     float *o = fg_arena_floats(a, (size_t)n * cs);                       /* [n][c_s] */
     float *maskb = fg_arena_floats(a, (size_t)n);                        /* [n] */
-    float *tiles = fg_arena_floats(a, (size_t)nt * (tile_sz > logit_sz ? tile_sz : logit_sz));
-    if (!Bz || !qkvg || !o || !maskb || !tiles) {
+    float *tiles = fg_arena_floats(a, (size_t)nt * logit_sz);           /* per thread: [QBLOCK][n] + [QBLOCK] */
+    float *fold = fg_arena_floats(a, (size_t)H * (m->c_z + 1));        /* [H][c_z] + [H] */
+    if (!Bz || !qkvg || !o || !maskb || !tiles || !fold) {
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "attention pair bias: out of memory (N=%d)", n);
     }
-    const size_t tstride = tile_sz > logit_sz ? tile_sz : logit_sz;
-    pair_bias(m, z, n, Bz, tiles, tstride);
-    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wq, cs, 0.0f, qkvg, ld);
+    const size_t tstride = logit_sz;
+    if (m->compute_pair_bias)
+        fg_ln_proj_fold(fold, fold + (size_t)H * m->c_z, m->wz, m->z_ln_w, m->z_ln_b, H, m->c_z);
+    pair_bias(m, z, n, Bz, fold);
+    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wq, cs, 0.0f, qkvg, ld);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < cs; j++)
             qkvg[(size_t)i * ld + j] += m->bq[j];
-    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wk, cs, 0.0f, qkvg + cs, ld);
-    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wv, cs, 0.0f, qkvg + 2 * cs, ld);
-    fg_gemm_nt_rows(n, cs, cs, 1.0f, s, cs, m->wg, cs, 0.0f, qkvg + 3 * cs, ld);
+    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wk, cs, 0.0f, qkvg + cs, ld);
+    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wv, cs, 0.0f, qkvg + 2 * cs, ld);
+    fg_gemm(false, true, n, cs, cs, 1.0f, s, cs, m->wg, cs, 0.0f, qkvg + 3 * cs, ld);
     for (int j = 0; j < n; j++)
         maskb[j] = (1.0f - (node_mask ? node_mask[j] : 1.0f)) * -FG_APB_INF;
     const float scale = (float)sqrt((double)dh);
@@ -127,7 +124,7 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
         }
     for (int i = 0; i < n; i++)
         fg_fast_mul_sigmoid(o + (size_t)i * cs, o + (size_t)i * cs, qkvg + (size_t)i * ld + 3 * cs, cs);
-    fg_gemm_nt_rows(n, cs, cs, 1.0f, o, cs, m->wo, cs, accumulate ? 1.0f : 0.0f, out, cs);
+    fg_gemm(false, true, n, cs, cs, 1.0f, o, cs, m->wo, cs, accumulate ? 1.0f : 0.0f, out, cs);
     fg_arena_restore(a, mk);
     return FG_OK;
 }

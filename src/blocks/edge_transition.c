@@ -168,8 +168,8 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "edge transition: out of scratch memory (N=%d)", N);
     }
-    fg_linear_rows(n, s, e->init_w, e->init_b, BN, e->c_s, e->d);
-    fg_linear_rows(nw, n, e->w_node, NULL, BN, e->d, 2 * hid);
+    fg_linear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d);
+    fg_linear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid);
     const et_ctx c = {e, N, n, nw, z, edge_mask};
     const int64_t nchunk = (pairs + ET_CHUNK - 1) / ET_CHUNK;
 #pragma omp parallel for schedule(dynamic, 1)

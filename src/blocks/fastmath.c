@@ -45,7 +45,7 @@ float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < n; j++) {
-        r[j] = fg_fast_expf(r[j] - mx);
+        r[j] = fg_vexpf(r[j] - mx);
         s += r[j];
     }
     return 1.0f / s;
@@ -74,6 +74,55 @@ void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_
 #pragma omp simd
             for (int64_t c = 0; c < C; c++)
                 yr[c] = (xr[c] - mean) * inv * (g ? g[c] : 1.0f) + (b ? b[c] : 0.0f);
+        }
+    }
+}
+
+void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const float *b, int H, int C)
+{
+    for (int h = 0; h < H; h++) {
+        float acc = 0.0f;
+        for (int c = 0; c < C; c++) {
+            Wg[(size_t)h * C + c] = W[(size_t)h * C + c] * (g ? g[c] : 1.0f);
+            acc += W[(size_t)h * C + c] * (b ? b[c] : 0.0f);
+        }
+        t[h] = acc;
+    }
+}
+
+/* Per row: one pass for the shifted sums (two independent chains), then the
+ * dot products two heads per pass, so each pass has two reductions in flight.
+ * Shifting by x[0] keeps var and the centred dots exact when the mean is
+ * large against the spread. */
+void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
+                     int C, const float *Wg, const float *t, int H, float eps)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        const float *xr = x + i * x_stride;
+        const float x0 = xr[0];
+        float s1 = 0.0f, s2 = 0.0f;
+#pragma omp simd reduction(+ : s1, s2)
+        for (int c = 0; c < C; c++) {
+            const float d = xr[c] - x0;
+            s1 += d;
+            s2 += d * d;
+        }
+        const float md = s1 / (float)C; /* mean - x0 */
+        const float var = s2 / (float)C - md * md;
+        const float inv = 1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps);
+        const float mean = x0 + md;
+        for (int h = 0; h < H; h += 2) {
+            const float *w0 = Wg + (size_t)h * C, *w1 = h + 1 < H ? w0 + C : w0;
+            float d0 = 0.0f, d1 = 0.0f;
+#pragma omp simd reduction(+ : d0, d1)
+            for (int c = 0; c < C; c++) {
+                const float d = xr[c] - mean;
+                d0 += d * w0[c];
+                d1 += d * w1[c];
+            }
+            y[i * y_row + h * y_head] = inv * d0 + t[h];
+            if (h + 1 < H)
+                y[i * y_row + (h + 1) * y_head] = inv * d1 + t[h + 1];
         }
     }
 }

@@ -177,11 +177,11 @@ static void add_ipa_and_norm(const ipa_block *k, float *s, float *ipa, const flo
 static void node_transition(const ipa_block *k, float *s, const float *m, int64_t BN, float *h1, float *h2)
 {
     const int c = k->c_s;
-    fg_linear_rows(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c);
+    fg_linear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c);
     fg_relu(h1, BN * c);
-    fg_linear_rows(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c);
+    fg_linear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c);
     fg_relu(h2, BN * c);
-    fg_linear_rows(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c);
+    fg_linear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c);
     fg_add(h1, s, BN * c);
     fg_layernorm(s, h1, k->nt_g, k->nt_beta, BN, c, LN_EPS);
     for (int64_t r = 0; r < BN; r++)
@@ -192,7 +192,7 @@ static void node_transition(const ipa_block *k, float *s, const float *m, int64_
 /* Rigid.compose_q_update_vec with update rows (b, c, d, tx, ty, tz). */
 static void backbone_update(const ipa_block *k, fg_block_io *io, float *upd, int64_t BN)
 {
-    fg_linear_rows(upd, io->s, k->bb_w, k->bb_b, BN, k->c_s, 6);
+    fg_linear(upd, io->s, k->bb_w, k->bb_b, BN, k->c_s, 6);
     const float *um = io->update_mask ? io->update_mask : io->node_mask;
     for (int64_t r = 0; r < BN; r++) {
         float q[4], qo[4], ro[9], to[3];
@@ -277,7 +277,7 @@ static fg_status ipa_forward(void *self, fg_block_io *io, fg_error *err)
         st = fg_seq_tfmr_forward(&k->tfmr, io->s, io->node_mask, B, N, t1, ar, err);
     }
     if (st == FG_OK) {
-        fg_linear_rows(t2, t1, k->post_w, k->post_b, BN, c, c);
+        fg_linear(t2, t1, k->post_w, k->post_b, BN, c, c);
         fg_add(io->s, t2, BN * c);
         node_transition(k, io->s, io->node_mask, BN, t1, t2);
         if (k->p.backbone_update)

@@ -97,7 +97,6 @@ fg_status fg_edge_trans_forward_ref(const fg_edge_trans *e, const float *s, floa
                                     const float *edge_mask, int B, int N, fg_error *err);
 double fg_edge_trans_flops(const fg_edge_trans *e, int B, int N);
 
-/* Small shared helpers (src/blocks/ipa_attention.c). */
 static inline float fg_softplusf(float x)
 {
     /* torch.nn.Softplus (beta 1, threshold 20) */

@@ -7,6 +7,16 @@
 
 #include "blocks/pairformer_modules.h"
 
+/* All of a reference function's buffers in one block; on failure out is set
+ * to NaN so that the comparing test fails instead of crashing. */
+static double *ref_alloc(size_t n, float *out, size_t out_len)
+{
+    double *p = calloc(n, sizeof *p);
+    for (size_t i = 0; !p && i < out_len; i++)
+        out[i] = NAN;
+    return p;
+}
+
 static void ln_ref(double *y, const float *x, int C, const float *g, const float *b)
 {
     double mean = 0, var = 0;
@@ -37,8 +47,11 @@ void fg_tri_mul_ref(const fg_tri_mul *m, const float *z, const float *mask, int 
 {
     const int c = m->c;
     const size_t P = (size_t)n * n;
-    double *ab = malloc(P * 2 * c * sizeof *ab), *x = malloc(P * c * sizeof *x);
-    double *t = malloc(4 * (size_t)c * sizeof *t), *ln = malloc((size_t)c * sizeof *ln);
+    double *ab = ref_alloc(P * 3 * c + 6 * (size_t)c, out, P * c); /* [P][2c] a|b, then x [P][c] */
+    if (!ab)
+        return;
+    double *x = ab + P * 2 * c, *t = x + P * c, *ln = t + 4 * c; /* t: [4c], ln: [c] */
+    float *xf = (float *)(ln + c); /* [c] one x row, rounded to float as upstream stores it */
     for (size_t p = 0; p < P; p++) {
         ln_ref(ln, z + p * c, c, m->norm_in_w, m->norm_in_b);
         lin_ref(t, ln, m->p_in, c, 2 * c);
@@ -57,7 +70,6 @@ void fg_tri_mul_ref(const fg_tri_mul *m, const float *z, const float *mask, int 
                 }
                 x[((size_t)i * n + j) * c + d] = acc;
             }
-    float *xf = malloc((size_t)c * sizeof *xf);
     for (size_t p = 0; p < P; p++) {
         for (int d = 0; d < c; d++)
             xf[d] = (float)x[p * c + d];
@@ -68,7 +80,7 @@ void fg_tri_mul_ref(const fg_tri_mul *m, const float *z, const float *mask, int 
         for (int d = 0; d < c; d++)
             out[p * c + d] = (float)(t[d] * sig(t[c + d]));
     }
-    free(ab), free(x), free(t), free(ln), free(xf);
+    free(ab);
 }
 
 void fg_tri_att_ref(const fg_tri_att *m, const float *z, const float *mask, int n, float *out)
@@ -76,10 +88,11 @@ void fg_tri_att_ref(const fg_tri_att *m, const float *z, const float *mask, int 
     const int c = m->c, H = m->heads, dh = m->dh, hd = H * dh;
     const size_t P = (size_t)n * n;
     /* Work on the row-oriented map: x[a][b] = z[a][b] (starting) or z[b][a] (ending). */
-    double *x = malloc(P * c * sizeof *x), *q = malloc(P * hd * sizeof *q), *k = malloc(P * hd * sizeof *k);
-    double *v = malloc(P * hd * sizeof *v), *g = malloc(P * hd * sizeof *g), *tb = malloc(P * H * sizeof *tb);
-    double *lg = malloc((size_t)n * sizeof *lg), *o = malloc((size_t)hd * sizeof *o);
-    double *y = malloc((size_t)c * sizeof *y);
+    double *x = ref_alloc(P * (c + 4 * (size_t)hd + H) + n + hd + c, out, P * c); /* [P][c] LN x */
+    if (!x)
+        return;
+    double *q = x + P * c, *k = q + P * hd, *v = k + P * hd, *g = v + P * hd; /* [P][hd] each */
+    double *tb = g + P * hd, *lg = tb + P * H, *o = lg + n, *y = o + hd;     /* [P][H], [n], [hd], [c] */
     for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++) {
             size_t p = (size_t)a * n + b, src = m->starting ? p : (size_t)b * n + a;
@@ -126,14 +139,16 @@ void fg_tri_att_ref(const fg_tri_att *m, const float *z, const float *mask, int 
             for (int d = 0; d < c; d++)
                 out[dst * c + d] = (float)y[d];
         }
-    free(x), free(q), free(k), free(v), free(g), free(tb), free(lg), free(o), free(y);
+    free(x);
 }
 
 void fg_transition_ref(const fg_transition *m, const float *x, int64_t rows, float *out)
 {
     const int c = m->c, hid = m->hidden;
-    double *ln = malloc((size_t)c * sizeof *ln), *h1 = malloc((size_t)hid * sizeof *h1);
-    double *h2 = malloc((size_t)hid * sizeof *h2), *y = malloc((size_t)c * sizeof *y);
+    double *ln = ref_alloc(2 * (size_t)c + 2 * (size_t)hid, out, (size_t)rows * c); /* [c] */
+    if (!ln)
+        return;
+    double *h1 = ln + c, *h2 = h1 + hid, *y = h2 + hid; /* [hid], [hid], [c] */
     for (int64_t r = 0; r < rows; r++) {
         ln_ref(ln, x + r * c, c, m->ln_w, m->ln_b);
         lin_ref(h1, ln, m->w1, c, hid);
@@ -144,18 +159,20 @@ void fg_transition_ref(const fg_transition *m, const float *x, int64_t rows, flo
         for (int d = 0; d < c; d++)
             out[r * c + d] = (float)y[d];
     }
-    free(ln), free(h1), free(h2), free(y);
+    free(ln);
 }
 
 void fg_attn_pair_bias_ref(const fg_attn_pair_bias *m, const float *s, const float *z,
                            const float *node_mask, int n, float *out)
 {
     const int cs = m->c_s, cz = m->c_z, H = m->heads, dh = m->dh;
-    double *sd = malloc((size_t)n * cs * sizeof *sd), *q = malloc((size_t)n * cs * sizeof *q);
-    double *k = malloc((size_t)n * cs * sizeof *k), *v = malloc((size_t)n * cs * sizeof *v);
-    double *g = malloc((size_t)n * cs * sizeof *g), *bz = malloc((size_t)n * n * H * sizeof *bz);
-    double *ln = malloc((size_t)cz * sizeof *ln), *lg = malloc((size_t)n * sizeof *lg);
-    double *o = malloc((size_t)cs * sizeof *o), *y = malloc((size_t)cs * sizeof *y);
+    const size_t N = (size_t)n;
+    double *sd = ref_alloc(N * cs * 5 + N * N * H + cz + N + 2 * (size_t)cs, out, N * cs); /* [n][cs] s */
+    if (!sd)
+        return;
+    double *q = sd + N * cs, *k = q + N * cs, *v = k + N * cs, *g = v + N * cs; /* [n][cs] each */
+    double *bz = g + N * cs, *ln = bz + N * N * H, *lg = ln + cz;              /* [n][n][H], [cz], [n] */
+    double *o = lg + n, *y = o + cs;                                             /* [cs], [cs] */
     for (size_t i = 0; i < (size_t)n * cs; i++)
         sd[i] = s[i];
     for (int i = 0; i < n; i++) {
@@ -200,5 +217,5 @@ void fg_attn_pair_bias_ref(const fg_attn_pair_bias *m, const float *s, const flo
         for (int d = 0; d < cs; d++)
             out[(size_t)i * cs + d] = (float)y[d];
     }
-    free(sd), free(q), free(k), free(v), free(g), free(bz), free(ln), free(lg), free(o), free(y);
+    free(sd);
 }

@@ -6,12 +6,12 @@
 #include "framegen/block.h"
 
 #define FG_BLOCK_TYPES(X) \
-    /* one line per block type, in the order `--help` lists them */ \
+    X(ipa) \
     X(pairformer) \
     X(pairformer_noseq) \
-    X(pair_bias) \
     X(double_pair) \
-    X(ipa)
+    X(pair_bias) \
+    /* one line per block type, in the order `--help` lists them */
 
 #define DECLARE(name) extern const fg_block_type fg_block_##name;
 #define ENTRY(name) &fg_block_##name,

@@ -115,14 +115,14 @@ fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float 
         memcpy(out, x, (size_t)BN * c * sizeof(float));
     for (int k = 0; k < t->n_layers; k++) {
         const fg_seq_tfmr_layer *L = &t->layers[k];
-        fg_linear_rows(qkv, out, L->in_w, L->in_b, BN, c, 3 * c);
+        fg_linear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c);
         seq_attention(t, qkv, mask, B, N, att, sbuf);
-        fg_linear_rows(tmp, att, L->out_w, L->out_b, BN, c, c);
+        fg_linear(tmp, att, L->out_w, L->out_b, BN, c, c);
         fg_add(tmp, out, BN * c);
         fg_layernorm(out, tmp, L->n1_g, L->n1_b, BN, c, LN_EPS);
-        fg_linear_rows(att, out, L->l1_w, L->l1_b, BN, c, c);
+        fg_linear(att, out, L->l1_w, L->l1_b, BN, c, c);
         fg_relu(att, BN * c);
-        fg_linear_rows(tmp, att, L->l2_w, L->l2_b, BN, c, c);
+        fg_linear(tmp, att, L->l2_w, L->l2_b, BN, c, c);
         fg_add(tmp, out, BN * c);
         fg_layernorm(out, tmp, L->n2_g, L->n2_b, BN, c, LN_EPS);
     }

@@ -53,21 +53,15 @@ static int query_block(const fg_tri_att *m, int n)
 static int64_t row_step(const fg_tri_att *m, int n) { return m->starting ? (int64_t)n * m->c : m->c; }
 static int64_t vec_step(const fg_tri_att *m, int n) { return m->starting ? m->c : (int64_t)n * m->c; }
 
-/* T[h][q][k] = linear(LN x)_h at the (q, k) entry of the row-oriented map. */
-static void tri_bias(const fg_tri_att *m, const float *z, int n, float *T, float *tiles, size_t tile_sz)
+/* T[h][q][k] = linear(LN x)_h at the (q, k) entry of the row-oriented map;
+ * fold: [H][c] + [H] from fg_ln_proj_fold. */
+static void tri_bias(const fg_tri_att *m, const float *z, int n, float *T, const float *fold)
 {
-    const int c = m->c, H = m->heads;
     const int64_t P = (int64_t)n * n;
 #pragma omp parallel for schedule(static)
-    for (int q = 0; q < n; q++) {
-        float *x = tiles + (size_t)omp_get_thread_num() * tile_sz; /* [n][c] */
-        float *v = x + (size_t)n * c;                                 /* [n][H] */
-        fg_ln_rows(x, z + q * row_step(m, n), n, vec_step(m, n), c, m->ln_w, m->ln_b, FG_PF_LN_EPS);
-        fg_gemm(false, true, n, H, c, 1.0f, x, c, m->w_bias, c, 0.0f, v, H);
-        for (int h = 0; h < H; h++)
-            for (int k = 0; k < n; k++)
-                T[h * P + (int64_t)q * n + k] = v[k * H + h];
-    }
+    for (int q = 0; q < n; q++)
+        fg_ln_proj_rows(T + (int64_t)q * n, 1, P, z + q * row_step(m, n), n, vec_step(m, n), m->c, fold,
+                        fold + (size_t)m->heads * m->c, m->heads, FG_PF_LN_EPS);
 }
 
 /* Gated attention of row r; returns its result [n][c] (inside buf). */
@@ -127,11 +121,13 @@ fg_status fg_tri_att_forward(const fg_tri_att *m, const float *z, const float *m
     fg_arena_mark mk = fg_arena_save(a);
     float *T = fg_arena_floats(a, (size_t)m->heads * P);                  /* [H][n][n] */
     float *bufs = fg_arena_floats(a, (size_t)fg_pf_threads() * per_thread); /* per thread */
-    if (!T || !bufs) {
+    float *fold = fg_arena_floats(a, (size_t)m->heads * (c + 1));          /* [H][c] + [H] */
+    if (!T || !bufs || !fold) {
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "triangle attention: out of memory (N=%d, c=%d)", n, c);
     }
-    tri_bias(m, z, n, T, bufs, per_thread);
+    fg_ln_proj_fold(fold, fold + (size_t)m->heads * c, m->w_bias, m->ln_w, m->ln_b, m->heads, c);
+    tri_bias(m, z, n, T, fold);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int r = 0; r < n; r++) {
         float *buf = bufs + (size_t)omp_get_thread_num() * per_thread;

@@ -20,6 +20,7 @@ typedef struct fg_cli_command {
 int fg_cmd_info(int argc, char **argv);
 int fg_cmd_generate(int argc, char **argv);
 int fg_cmd_init_weights(int argc, char **argv);
+int fg_cmd_esm(int argc, char **argv);
 
 /* "framegen <cmd>: <msg>" on stderr; returns code for `return fg_cli_fail(...)`. */
 int fg_cli_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,6 +8,7 @@ static const fg_cli_command COMMANDS[] = {
     {"info", "list a safetensors file's tensors, dtypes, shapes and metadata", fg_cmd_info},
     {"generate", "generate backbones with a model config and write PDB/mmCIF files", fg_cmd_generate},
     {"init-weights", "write random weights for a config (tests, benchmarks)", fg_cmd_init_weights},
+    {"esm", "ESM-2 embeddings, attention maps or logits of a FASTA file", fg_cmd_esm},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

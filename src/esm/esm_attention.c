@@ -9,7 +9,7 @@
 
 #define BQ 32 /* query rows per work item */
 #define BK 128 /* keys per tile */
-#define RB 4  /* query rows that share one pass over a key tile */
+#define RB 8  /* query rows that share one pass over a key tile */
 #define VW 16 /* score columns computed together (one AVX-512 register) */
 
 typedef struct tile {
@@ -75,61 +75,65 @@ ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *res
             qb[r * hd + c] = r < bq ? q[r * ld + c] : 0.0f;
 }
 
+/* a_r[u] += x_r v[u] for u < w, r = 0..3: the step both products take twice. */
+ALWAYS_INLINE void fma4(int w, const float *restrict v, float x0, float x1, float x2, float x3,
+                        float *restrict a0, float *restrict a1, float *restrict a2, float *restrict a3)
+{
+    for (int u = 0; u < w; u++) {
+        a0[u] = fmaf(x0, v[u], a0[u]);
+        a1[u] = fmaf(x1, v[u], a1[u]);
+        a2[u] = fmaf(x2, v[u], a2[u]);
+        a3[u] = fmaf(x3, v[u], a3[u]);
+    }
+}
+
 /* s[r, 0:BK] = q_r . k_j for the BK keys whose transposed rows start at kt
- * (row c at kt + c * ldt), rows r < round_up(bq, RB). Four named 16-float
+ * (row c at kt + c * ldt), rows r < round_up(bq, RB). Eight named 16-float
  * accumulators (one register each) share every key vector; GCC keeps them in
  * registers, which it does not for a 2-D local array. */
 ALWAYS_INLINE void qk_tile(int hd, const float *restrict qb, int bq, const float *restrict kt,
                            int64_t ldt, float *restrict s, int64_t lds)
 {
     for (int r0 = 0; r0 < bq; r0 += RB) {
-        const float *q0 = qb + r0 * hd, *q1 = q0 + hd, *q2 = q1 + hd, *q3 = q2 + hd;
+        const float *q = qb + r0 * hd;
         float *s0 = s + r0 * lds;
         for (int jb = 0; jb < BK; jb += VW) {
             float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
+            float b0[VW] = {0}, b1[VW] = {0}, b2[VW] = {0}, b3[VW] = {0};
             for (int c = 0; c < hd; c++) {
                 const float *kv = kt + c * ldt + jb;
-                float x0 = q0[c], x1 = q1[c], x2 = q2[c], x3 = q3[c];
-                for (int u = 0; u < VW; u++) {
-                    a0[u] = fmaf(x0, kv[u], a0[u]);
-                    a1[u] = fmaf(x1, kv[u], a1[u]);
-                    a2[u] = fmaf(x2, kv[u], a2[u]);
-                    a3[u] = fmaf(x3, kv[u], a3[u]);
-                }
+                fma4(VW, kv, q[c], q[hd + c], q[2 * hd + c], q[3 * hd + c], a0, a1, a2, a3);
+                fma4(VW, kv, q[4 * hd + c], q[5 * hd + c], q[6 * hd + c], q[7 * hd + c], b0, b1, b2, b3);
             }
-            memcpy(s0 + jb, a0, sizeof a0);
-            memcpy(s0 + lds + jb, a1, sizeof a1);
-            memcpy(s0 + 2 * lds + jb, a2, sizeof a2);
-            memcpy(s0 + 3 * lds + jb, a3, sizeof a3);
+            float *rows[RB] = {a0, a1, a2, a3, b0, b1, b2, b3};
+            for (int rr = 0; rr < RB; rr++)
+                memcpy(s0 + rr * lds + jb, rows[rr], sizeof a0);
         }
     }
 }
 
 /* acc[r] += sum_j p[r, j] v_j over the tile's bk keys, rows r < round_up(bq, RB);
- * the head's columns go VW at a time through four register accumulators. */
+ * the head's columns go VW at a time through eight register accumulators. */
 ALWAYS_INLINE void pv_tile(int hd, const float *restrict s, int64_t lds, int bq, int bk,
                            const float *restrict v, int64_t ld, float *restrict acc)
 {
     for (int r0 = 0; r0 < bq; r0 += RB) {
-        const float *p0 = s + r0 * lds, *p1 = p0 + lds, *p2 = p1 + lds, *p3 = p2 + lds;
+        const float *p = s + r0 * lds;
         for (int c0 = 0; c0 < hd; c0 += VW) {
             const int w = hd - c0 < VW ? hd - c0 : VW;
-            float *o0 = acc + r0 * hd + c0, *o1 = o0 + hd, *o2 = o1 + hd, *o3 = o2 + hd;
+            float *o = acc + r0 * hd + c0;
             float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
-            for (int u = 0; u < w; u++)
-                a0[u] = o0[u], a1[u] = o1[u], a2[u] = o2[u], a3[u] = o3[u];
+            float b0[VW] = {0}, b1[VW] = {0}, b2[VW] = {0}, b3[VW] = {0};
+            float *rows[RB] = {a0, a1, a2, a3, b0, b1, b2, b3};
+            for (int rr = 0; rr < RB; rr++)
+                memcpy(rows[rr], o + rr * hd, sizeof(float) * (size_t)w);
             for (int j = 0; j < bk; j++) {
                 const float *vv = v + j * ld + c0;
-                float x0 = p0[j], x1 = p1[j], x2 = p2[j], x3 = p3[j];
-                for (int u = 0; u < w; u++) {
-                    a0[u] = fmaf(x0, vv[u], a0[u]);
-                    a1[u] = fmaf(x1, vv[u], a1[u]);
-                    a2[u] = fmaf(x2, vv[u], a2[u]);
-                    a3[u] = fmaf(x3, vv[u], a3[u]);
-                }
+                fma4(w, vv, p[j], p[lds + j], p[2 * lds + j], p[3 * lds + j], a0, a1, a2, a3);
+                fma4(w, vv, p[4 * lds + j], p[5 * lds + j], p[6 * lds + j], p[7 * lds + j], b0, b1, b2, b3);
             }
-            for (int u = 0; u < w; u++)
-                o0[u] = a0[u], o1[u] = a1[u], o2[u] = a2[u], o3[u] = a3[u];
+            for (int rr = 0; rr < RB; rr++)
+                memcpy(o + rr * hd, rows[rr], sizeof(float) * (size_t)w);
         }
     }
 }
@@ -284,7 +288,15 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
     transpose_k(a, ws);
     int hd = a->head_dim;
     int64_t lds = a->maps ? round_up(max_seq_len(a), BK) : BK;
-    int64_t items = nt * a->n_heads;
+    /* An item is a query tile and a block of heads: one head without maps;
+     * with maps as many as leave two items per thread, so one thread writes
+     * neighbouring channels of the same map entries while they are in its cache
+     * (the grouping changes no arithmetic). Neighbouring items are neighbouring
+     * tiles: threads write different map rows (no false sharing). */
+    int64_t per = nt * a->n_heads / (2 * omp_get_max_threads());
+    int hb = !a->maps || per < 1 ? 1 : per > a->n_heads ? a->n_heads : (int)per;
+    int n_blocks = (a->n_heads + hb - 1) / hb;
+    int64_t items = nt * n_blocks;
 #pragma omp parallel
     {
         float *base = ws->scratch + (size_t)omp_get_thread_num() * ws->per_thread;
@@ -293,8 +305,11 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
         w.m = w.acc + BQ * hd;
         w.l = w.m + BQ;
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t it = 0; it < items; it++)
-            run_item(a, ws, &w, &tiles[it / a->n_heads], (int)(it % a->n_heads));
+        for (int64_t it = 0; it < items; it++) {
+            int h0 = (int)(it / nt) * hb;
+            for (int h = h0; h < h0 + hb && h < a->n_heads; h++)
+                run_item(a, ws, &w, &tiles[it % nt], h);
+        }
     }
 }
 

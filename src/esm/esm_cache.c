@@ -115,6 +115,7 @@ static fg_status recompute(fg_esm_cache *c, const fg_esm_af2_tokens *tok, const 
         o.pair = req->pair ? c->pair + b0 * pp : NULL;
         o.logits = req->logits ? c->logits + b0 * pl : NULL;
     } else {
+        /* [n, ...] per output, in miss order */
         o.single = req->single ? malloc(sizeof(float) * (size_t)(ps * n)) : NULL;
         o.pair = req->pair ? malloc(sizeof(float) * (size_t)(pp * n)) : NULL;
         o.logits = req->logits ? malloc(sizeof(float) * (size_t)(pl * n)) : NULL;
@@ -157,7 +158,7 @@ fg_status fg_esm_cache_forward(fg_esm_cache *c, int B, int N, const int64_t *aat
     fg_status st = fg_esm_tokens_from_af2(B, N, aatypes, chain_idx, res_mask, &tok, err);
     if (st == FG_OK)
         st = ensure(c, B, N, req, err);
-    int *miss = st == FG_OK ? malloc(sizeof *miss * (size_t)B) : NULL;
+    int *miss = st == FG_OK ? malloc(sizeof *miss * (size_t)B) : NULL; /* [B] samples to recompute */
     if (st == FG_OK && !miss)
         st = fg_error_set(err, FG_ERR_NOMEM, "esm cache: out of memory");
     int n_miss = 0;

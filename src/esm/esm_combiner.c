@@ -142,9 +142,9 @@ const fg_esm_combiner_config *fg_esm_combiner_get_config(const fg_esm_combiner *
 static void mlp_forward(const mlp *m, const float *x, int64_t M, float *t1, float *t2, float *y)
 {
     fg_layernorm(t1, x, m->ln_g, m->ln_b, M, m->in, 1e-5f);
-    fg_linear_rows(t2, t1, m->w1, m->b1, M, m->in, m->hidden);
+    fg_linear(t2, t1, m->w1, m->b1, M, m->in, m->hidden);
     esm_gelu_inplace(t2, M * m->hidden);
-    fg_linear_rows(y, t2, m->w2, m->b2, M, m->hidden, m->out);
+    fg_linear(y, t2, m->w2, m->b2, M, m->hidden, m->out);
 }
 
 /* out = LN(0.5 (e + init)) * mask_row over rows of C values. */
@@ -169,8 +169,8 @@ static fg_status node_branch(fg_esm_combiner *c, int64_t M, const float *single,
     const fg_esm_combiner_config *k = &c->cfg;
     float *w = fg_arena_floats(&c->arena, (size_t)k->n_reps);      /* softmax(mix) */
     float *mixed = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm)); /* [M, d_esm] */
-    float *t1 = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm));
-    float *t2 = fg_arena_floats(&c->arena, (size_t)(M * k->hidden));
+    float *t1 = fg_arena_floats(&c->arena, (size_t)(M * k->d_esm));   /* [M, d_esm] LayerNorm out */
+    float *t2 = fg_arena_floats(&c->arena, (size_t)(M * k->hidden));  /* [M, hidden] */
     float *e = fg_arena_floats(&c->arena, (size_t)(M * k->node_dim)); /* projected ESM */
     if (!w || !mixed || !t1 || !t2 || !e)
         return fg_error_set(err, FG_ERR_NOMEM, "esm combiner: out of memory");
@@ -200,9 +200,9 @@ static fg_status edge_branch(fg_esm_combiner *c, int B, int N, const float *pair
     int64_t M = (int64_t)B * N * N, ch = k->only_single ? 0 : k->pair_channels;
     float *edge_mask = fg_arena_floats(&c->arena, (size_t)M); /* [B, N, N] res_mask_i res_mask_j */
     int64_t rows = M < PAIR_CHUNK ? M : PAIR_CHUNK;
-    float *t1 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * ch)) : NULL;
-    float *t2 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->hidden)) : NULL;
-    float *e = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->edge_dim)) : NULL;
+    float *t1 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * ch)) : NULL;         /* [chunk, C] */
+    float *t2 = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->hidden)) : NULL;  /* [chunk, hidden] */
+    float *e = ch ? fg_arena_floats(&c->arena, (size_t)(rows * k->edge_dim)) : NULL; /* [chunk, edge] */
     if (!edge_mask || (ch && (!t1 || !t2 || !e)))
         return fg_error_set(err, FG_ERR_NOMEM, "esm combiner: out of memory");
     for (int64_t r = 0; r < M; r++) {

@@ -188,8 +188,8 @@ fg_status esm_config_derive(esm_shape_fn shape, void *ctx, const fg_esm_options 
     cfg->d_model = (int)dims[1];
     while (has(shape, ctx, nm, ESM_WQ, cfg->n_layers, NULL, NULL))
         cfg->n_layers++;
-    if (cfg->n_layers < 1)
-        return fg_error_set(err, FG_ERR_SHAPE, "ESM-2 without layers");
+    if (cfg->n_layers < 1 || cfg->n_layers > 512)
+        return fg_error_set(err, FG_ERR_SHAPE, "ESM-2 with %d layers (1..512 supported)", cfg->n_layers);
     if (!has(shape, ctx, nm, ESM_W1, 0, &nd, dims) || nd != 2 || dims[0] < 1) {
         esm_tensor_name(nm, ESM_W1, 0, name, sizeof name);
         return fg_error_set(err, FG_ERR_SHAPE, "missing or misshapen FFN weight '%s'", name);

@@ -61,7 +61,8 @@ static fg_status check_batch(const fg_esm *m, const fg_esm_batch *in, const fg_e
     if (out->n_repr > 0 && !out->repr)
         return fg_error_set(err, FG_ERR_INVALID, "esm forward: hidden states requested without a buffer");
     if (out->logits && !m->cfg.has_lm_head)
-        return fg_error_set(err, FG_ERR_UNSUPPORTED, "esm forward: logits requested but the weights have no LM head");
+        return fg_error_set(err, FG_ERR_UNSUPPORTED,
+                            "esm forward: logits requested but the weights have no LM head");
     return FG_OK;
 }
 
@@ -203,25 +204,15 @@ static void store_repr(const fg_esm_outputs *out, const fwd *fw, int layer, cons
     }
 }
 
-/* y[:, 0:N] (row stride ldy) = x W^T + b. */
-static void linear_into(float *y, int64_t ldy, const float *x, const float *W, const float *b,
-                        int64_t M, int64_t K, int64_t N)
+/* x[M, N] += b[N] (row-parallel). The projections run as plain products and
+ * their biases are added in passes like this one or fused elsewhere: a bias
+ * folded into the tiled product costs more (an extra pass per tile). */
+static void add_bias(float *x, const float *b, int64_t M, int64_t N)
 {
 #pragma omp parallel for schedule(static) if (M * N > 65536)
     for (int64_t i = 0; i < M; i++)
-        memcpy(y + i * ldy, b, sizeof(float) * (size_t)N);
-    fg_gemm_nt_rows(M, N, K, 1.0f, x, K, W, K, 1.0f, y, ldy);
-}
-
-/* y[M,N] += x[M,K] W^T + b on fixed tiles: the same bits at any thread count. */
-static void linear_acc_rows(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K,
-                            int64_t N)
-{
-    fg_gemm_nt_rows(M, N, K, 1.0f, x, K, W, K, 1.0f, y, N);
-    if (b)
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                y[i * N + j] += b[j];
+        for (int64_t j = 0; j < N; j++)
+            x[i * N + j] += b[j];
 }
 
 static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *in,
@@ -230,16 +221,18 @@ static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *
     const fg_esm_config *c = &m->cfg;
     int64_t d = fw->d, ld = 3 * d;
     if (ly->wqkv) {
-        fg_linear_rows(fw->qkv, fw->h, ly->wqkv, ly->bqkv, fw->T, d, 3 * d);
+        fg_gemm(false, true, fw->T, 3 * d, d, 1.0f, fw->h, d, ly->wqkv, d, 0.0f, fw->qkv, ld);
     } else {
-        linear_into(fw->qkv + ly->q_col, ld, fw->h, ly->wq, ly->bq, fw->T, d, d);
-        linear_into(fw->qkv + ly->k_col, ld, fw->h, ly->wk, ly->bk, fw->T, d, d);
-        linear_into(fw->qkv + ly->v_col, ld, fw->h, ly->wv, ly->bv, fw->T, d, d);
+        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wq, d, 0.0f, fw->qkv + ly->q_col, ld);
+        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wk, d, 0.0f, fw->qkv + ly->k_col, ld);
+        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wv, d, 0.0f, fw->qkv + ly->v_col, ld);
     }
     float *q = fw->qkv + ly->q_col, *k = fw->qkv + ly->k_col;
-    if (l == 0 || ly->inv_freq != m->layers[l - 1].inv_freq)
+    /* every layer stores the same frequencies: the tables are rebuilt only if not */
+    if (l == 0 || memcmp(ly->inv_freq, m->layers[l - 1].inv_freq, sizeof(float) * (size_t)(c->head_dim / 2)))
         esm_rotary_tables(ly->inv_freq, c->head_dim / 2, (int)fw->max_len, fw->cos_t, fw->sin_t);
-    esm_rotary_apply(q, k, ld, fw->T, fw->pos, c->n_heads, c->head_dim,
+    esm_qkv x = {q, k, fw->qkv + ly->v_col, ly->bq, ly->bk, ly->bv, ld};
+    esm_rotary_apply(&x, fw->T, fw->pos, c->n_heads, c->head_dim,
                      (float)(1.0 / sqrt((double)c->head_dim)), fw->cos_t, fw->sin_t);
     esm_attn a = {
         .n_seqs = in->n_seqs, .offsets = in->offsets, .n_keys = fw->n_keys,
@@ -258,11 +251,13 @@ static void layer(const fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_o
     int64_t T = fw->T, d = fw->d;
     fg_layernorm(fw->h, fw->x, ly->ln1_g, ly->ln1_b, T, d, c->ln_eps);
     attention(m, ly, in, out, fw, l);
-    linear_acc_rows(fw->x, fw->ctx, ly->wo, ly->bo, T, d, d);
+    fg_gemm(false, true, T, d, d, 1.0f, fw->ctx, d, ly->wo, d, 1.0f, fw->x, d);
+    add_bias(fw->x, ly->bo, T, d);
     fg_layernorm(fw->h, fw->x, ly->ln2_g, ly->ln2_b, T, d, c->ln_eps);
-    fg_linear_rows(fw->f, fw->h, ly->w1, ly->b1, T, d, c->d_ffn);
-    esm_gelu_inplace(fw->f, T * c->d_ffn);
-    linear_acc_rows(fw->x, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
+    fg_gemm(false, true, T, c->d_ffn, d, 1.0f, fw->h, d, ly->w1, d, 0.0f, fw->f, c->d_ffn);
+    esm_bias_gelu_inplace(fw->f, ly->b1, T, c->d_ffn);
+    fg_gemm(false, true, T, d, c->d_ffn, 1.0f, fw->f, c->d_ffn, ly->w2, c->d_ffn, 1.0f, fw->x, d);
+    add_bias(fw->x, ly->b2, T, d);
 }
 
 /* RobertaLMHead on the kept rows: LN(gelu(dense x)) E^T + bias. */
@@ -272,10 +267,10 @@ static void lm_head(const fg_esm *m, const fg_esm_outputs *out, fwd *fw)
     for (int64_t t = 0; t < fw->T; t++)
         if (fw->row[t] >= 0)
             memcpy(fw->h + fw->row[t] * d, fw->x + t * d, sizeof(float) * (size_t)d);
-    fg_linear_rows(fw->ctx, fw->h, m->lm_dense_w, m->lm_dense_b, R, d, d);
-    esm_gelu_inplace(fw->ctx, R * d);
+    fg_gemm(false, true, R, d, d, 1.0f, fw->h, d, m->lm_dense_w, d, 0.0f, fw->ctx, d);
+    esm_bias_gelu_inplace(fw->ctx, m->lm_dense_b, R, d);
     fg_layernorm(fw->ctx, fw->ctx, m->lm_ln_g, m->lm_ln_b, R, d, m->cfg.ln_eps);
-    fg_linear_rows(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
+    fg_linear(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
 }
 
 fg_status fg_esm_forward(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs *out, fg_error *err)

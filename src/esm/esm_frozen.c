@@ -23,7 +23,7 @@ fg_status esm_frozen_run(fg_esm *esm, const fg_esm_af2_tokens *tok, const int *i
     for (int k = 0; k < n; k++)
         T += tok->length[items[k]];
     int32_t *tokens = malloc(sizeof *tokens * (size_t)T);     /* [T] packed */
-    int64_t *offsets = malloc(sizeof *offsets * (size_t)(n + 1));
+    int64_t *offsets = malloc(sizeof *offsets * (size_t)(n + 1)); /* [n + 1] */
     uint8_t *keep = calloc((size_t)T, 1);                      /* [T] residue tokens */
     float *logits = out->logits ? malloc(sizeof(float) * (size_t)n * N * V) : NULL; /* [n*N, V] */
     int *layers = malloc(sizeof *layers * (size_t)(c->n_layers + 1)); /* 0..n_layers */
@@ -67,7 +67,7 @@ fg_status fg_frozen_esm_forward(fg_esm *esm, int B, int N, const int64_t *aatype
     fg_status st = fg_esm_tokens_from_af2(B, N, aatypes, chain_idx, res_mask, &tok, err);
     if (st != FG_OK)
         return st;
-    int *items = malloc(sizeof *items * (size_t)B);
+    int *items = malloc(sizeof *items * (size_t)B); /* [B] all of them */
     if (!items) {
         fg_esm_af2_tokens_free(&tok);
         return fg_error_set(err, FG_ERR_NOMEM, "frozen esm: out of memory");

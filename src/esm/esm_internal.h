@@ -43,7 +43,6 @@ typedef struct esm_layer {
     const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
     const float *wq, *bq, *wk, *bk, *wv, *bv; /* [d, d], [d] */
     const float *wqkv;  /* [3d, d] when the three weights lie back to back in memory, else NULL */
-    float *bqkv;        /* [3d] biases in wqkv's order (owned) */
     int q_col, k_col, v_col; /* column of q, k, v in the [T, 3d] projection */
     const float *wo, *bo, *w1, *b1, *w2, *b2;
     const float *inv_freq; /* [head_dim / 2] */
@@ -61,10 +60,16 @@ struct fg_esm {
 
 /* Rotary tables for positions 0..max_len-1: cos/sin [max_len, head_dim/2]. */
 void esm_rotary_tables(const float *inv_freq, int half, int max_len, float *cos_t, float *sin_t);
-/* q *= scale then rotate q and k in place: rows of the packed batch,
- * head h at columns h*head_dim of rows with stride ld; pos[t] = position in its sequence. */
-void esm_rotary_apply(float *q, float *k, int64_t ld, int64_t T, const int32_t *pos, int n_heads,
-                      int head_dim, float q_scale, const float *cos_t, const float *sin_t);
+/* The projections' biases, q scaling and rotary in one pass over the packed
+ * rows (stride ld; head h at columns h*head_dim): q = rot((q + bq) * scale),
+ * k = rot(k + bk), v += bv; pos[t] = position of token t in its sequence. */
+typedef struct esm_qkv {
+    float *q, *k, *v;
+    const float *bq, *bk, *bv; /* [d] */
+    int64_t ld;
+} esm_qkv;
+void esm_rotary_apply(const esm_qkv *x, int64_t T, const int32_t *pos, int n_heads, int head_dim,
+                      float q_scale, const float *cos_t, const float *sin_t);
 
 /* Frozen ESM on items[0..n) of an AF2 token batch as one packed batch;
  * outputs [n, N, ...] in item order (esm_frozen.h layouts). */

@@ -18,11 +18,10 @@ static const float *get(fg_weights *w, const esm_naming *nm, esm_tensor t, int l
 
 /* The three projection weights fuse into one [3d, d] GEMM operand when they
  * lie back to back in memory in any order (as a memory-mapped state_dict
- * stores them); the biases are copied into that order. */
-static fg_status fuse_qkv(esm_layer *ly, int64_t d, fg_error *err)
+ * stores them); q, k, v then sit in that order in the product's columns. */
+static void fuse_qkv(esm_layer *ly, int64_t d)
 {
     const float *w[3] = {ly->wq, ly->wk, ly->wv};
-    const float *b[3] = {ly->bq, ly->bk, ly->bv};
     int *col[3] = {&ly->q_col, &ly->k_col, &ly->v_col};
     uintptr_t size = (uintptr_t)(d * d) * sizeof(float);
     for (int first = 0; first < 3; first++) {
@@ -35,21 +34,15 @@ static fg_status fuse_qkv(esm_layer *ly, int64_t d, fg_error *err)
                 third = j;
         if (third < 0)
             continue;
-        ly->bqkv = malloc((size_t)(3 * d) * sizeof(float));
-        if (!ly->bqkv)
-            return fg_error_set(err, FG_ERR_NOMEM, "esm: out of memory");
         int order[3] = {first, second, third};
-        for (int k = 0; k < 3; k++) {
-            memcpy(ly->bqkv + k * d, b[order[k]], (size_t)d * sizeof(float));
+        for (int k = 0; k < 3; k++)
             *col[order[k]] = (int)(k * d);
-        }
         ly->wqkv = w[first];
-        return FG_OK;
+        return;
     }
     ly->q_col = 0;
     ly->k_col = (int)d;
     ly->v_col = (int)(2 * d);
-    return FG_OK;
 }
 
 static fg_status bind_layer(fg_esm *m, fg_weights *w, const esm_naming *nm, int l, fg_error *err)
@@ -76,7 +69,8 @@ static fg_status bind_layer(fg_esm *m, fg_weights *w, const esm_naming *nm, int 
     } else {
         ly->inv_freq = m->inv_freq_own;
     }
-    return fuse_qkv(ly, d, err);
+    fuse_qkv(ly, d);
+    return FG_OK;
 }
 
 static fg_status bind_head(fg_esm *m, fg_weights *w, const esm_naming *nm, fg_error *err)
@@ -141,8 +135,6 @@ void fg_esm_destroy(fg_esm *m)
 {
     if (!m)
         return;
-    for (int l = 0; m->layers && l < m->cfg.n_layers; l++)
-        free(m->layers[l].bqkv);
     free(m->layers);
     free(m->inv_freq_own);
     fg_arena_free(&m->arena);

@@ -1,5 +1,6 @@
 /* Rotary position embedding of ESM-2 (rotate-half form), applied after q is
- * scaled by head_dim^-0.5, as fair-esm and Hugging Face do. */
+ * scaled by head_dim^-0.5, as fair-esm and Hugging Face do; the q/k/v biases
+ * are added in the same pass (the projections run without them). */
 #include <math.h>
 
 #include "esm_internal.h"
@@ -26,16 +27,19 @@ static inline void rotate(float *x, int half, const float *c, const float *s)
     }
 }
 
-void esm_rotary_apply(float *q, float *k, int64_t ld, int64_t T, const int32_t *pos, int n_heads,
-                      int head_dim, float q_scale, const float *cos_t, const float *sin_t)
+void esm_rotary_apply(const esm_qkv *x, int64_t T, const int32_t *pos, int n_heads, int head_dim,
+                      float q_scale, const float *cos_t, const float *sin_t)
 {
-    int half = head_dim / 2;
-#pragma omp parallel for schedule(static) if (T * n_heads * head_dim > 32768)
+    int half = head_dim / 2, d = n_heads * head_dim;
+#pragma omp parallel for schedule(static) if (T * d > 32768)
     for (int64_t t = 0; t < T; t++) {
         const float *c = cos_t + (int64_t)pos[t] * half, *s = sin_t + (int64_t)pos[t] * half;
-        float *qt = q + t * ld, *kt = k + t * ld;
-        for (int j = 0; j < n_heads * head_dim; j++)
-            qt[j] *= q_scale;
+        float *qt = x->q + t * x->ld, *kt = x->k + t * x->ld, *vt = x->v + t * x->ld;
+        for (int j = 0; j < d; j++) {
+            qt[j] = (qt[j] + x->bq[j]) * q_scale;
+            kt[j] += x->bk[j];
+            vt[j] += x->bv[j];
+        }
         for (int h = 0; h < n_heads; h++) {
             rotate(qt + h * head_dim, half, c, s);
             rotate(kt + h * head_dim, half, c, s);

@@ -127,7 +127,7 @@ fg_status fg_esm_tokens_from_af2(int B, int N, const int64_t *aatypes, const int
                                 "esm tokens: aatype %lld at item %lld, residue %lld is outside 0..20",
                                 (long long)aatypes[i], (long long)(i / N), (long long)(i % N));
     int cap = 2 * N + 1;
-    int32_t *rows = malloc((size_t)B * (size_t)cap * sizeof *rows);
+    int32_t *rows = malloc((size_t)B * (size_t)cap * sizeof *rows); /* [B, 2N + 1] unpadded */
     out->length = malloc((size_t)B * sizeof *out->length);
     out->res_pos = malloc((size_t)B * (size_t)N * sizeof *out->res_pos);
     if (!rows || !out->length || !out->res_pos) {

@@ -264,31 +264,40 @@ gemmi::Structure parse(const char *data, size_t len, const char *name, fg_struct
     return gemmi::make_structure(gemmi::cif::read_memory(data, len, name));
 }
 
+// Runs f, turning whatever it throws into an fg_error of status `kind`.
+template <class F>
+fg_status guarded(fg_error *err, fg_status kind, const char *name, const char *doing, F &&f)
+{
+    try {
+        return f();
+    } catch (const std::bad_alloc &) {
+        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory while %s", name, doing);
+    } catch (const std::exception &e) {
+        return fail_with(err, kind, name, e.what());
+    } catch (...) {
+        return fg_error_set(err, kind, "%s: unknown error while %s", name, doing);
+    }
+}
+
 } // namespace
 
 extern "C" fg_status fg_gemmi_parse(const char *data, size_t len, const char *name,
                                     fg_struct_format fmt, int model, fg_structure **out,
                                     int *n_models, fg_error *err)
 {
-    try {
+    return guarded(err, FG_ERR_FORMAT, name, "parsing", [&]() {
         gemmi::Structure st = parse(data, len, name, fmt);
         if (n_models)
             *n_models = (int)st.models.size();
         return to_structure(st, model, name, out, err);
-    } catch (const std::bad_alloc &) {
-        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory while parsing", name);
-    } catch (const std::exception &e) {
-        return fail_with(err, FG_ERR_FORMAT, name, e.what());
-    } catch (...) {
-        return fg_error_set(err, FG_ERR_FORMAT, "%s: unknown error while parsing", name);
-    }
+    });
 }
 
 extern "C" fg_status fg_gemmi_render(const fg_structure *const *models, int n_models,
                                      fg_struct_format fmt, const char *name, char **text,
                                      size_t *len, fg_error *err)
 {
-    try {
+    return guarded(err, FG_ERR_INVALID, name, "formatting", [&]() {
         std::string s = render(to_gemmi(models, n_models, "framegen"), fmt);
         char *buf = (char *)std::malloc(s.size() + 1);
         if (!buf)
@@ -297,11 +306,5 @@ extern "C" fg_status fg_gemmi_render(const fg_structure *const *models, int n_mo
         *text = buf;
         *len = s.size();
         return FG_OK;
-    } catch (const std::bad_alloc &) {
-        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory while formatting", name);
-    } catch (const std::exception &e) {
-        return fail_with(err, FG_ERR_INVALID, name, e.what());
-    } catch (...) {
-        return fg_error_set(err, FG_ERR_INVALID, "%s: unknown error while formatting", name);
-    }
+    });
 }

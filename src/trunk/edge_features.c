@@ -334,11 +334,11 @@ static void residue_terms(const fg_edge_features *e, const fg_edge_features_in *
 {
     const int N = in->N, F = e->p.feat_dim, cp = e->p.c_p, K = e->in_dim;
     const int64_t BN = (int64_t)in->B * N;
-    fg_linear_rows(P, in->node_embed, e->sp_W, e->sp_b, BN, e->p.c_s, F);
+    fg_linear(P, in->node_embed, e->sp_W, e->sp_b, BN, e->p.c_s, F);
     for (int64_t r = 0; r < BN; r++)
         memcpy(A + r * cp, e->b0, (size_t)cp * sizeof *A);
-    fg_gemm_nt_rows(BN, cp, F, 1.0f, P, F, e->W0, K, 1.0f, A, cp);
-    fg_gemm_nt_rows(BN, cp, F, 1.0f, P, F, e->W0 + F, K, 0.0f, C, cp);
+    fg_gemm(false, true, BN, cp, F, 1.0f, P, F, e->W0, K, 1.0f, A, cp);
+    fg_gemm(false, true, BN, cp, F, 1.0f, P, F, e->W0 + F, K, 0.0f, C, cp);
     if (e->p.embed_diffuse_mask)
         for (int64_t r = 0; r < BN; r++)
             for (int c = 0; c < cp; c++) {
@@ -350,8 +350,8 @@ static void residue_terms(const fg_edge_features *e, const fg_edge_features_in *
         offs[k] = k - (N - 1);
     fg_index_embedding(pe, offs, nr, F, e->p.pos_embed_max_len, (fg_pos_embed)e->p.pos_embed_method);
     float *rel = pe + nr * F; /* [2N-1, F] linear_relpos output */
-    fg_linear_rows(rel, pe, e->rel_W, e->rel_b, nr, F, F);
-    fg_gemm_nt_rows(nr, cp, F, 1.0f, rel, F, e->W0 + fg_edge_col_relpos(e), K, 0.0f, R, cp);
+    fg_linear(rel, pe, e->rel_W, e->rel_b, nr, F, F);
+    fg_gemm(false, true, nr, cp, F, 1.0f, rel, F, e->W0 + fg_edge_col_relpos(e), K, 0.0f, R, cp);
 }
 
 fg_status fg_edge_features_forward(const fg_edge_features *e, const fg_edge_features_in *in,

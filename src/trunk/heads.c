@@ -61,11 +61,11 @@ fg_status fg_heads_sequence(const fg_heads *h, const float *s, const int64_t *aa
         fg_arena_restore(scratch, m);
         return fg_error_set(err, FG_ERR_NOMEM, "aa_pred: out of scratch memory");
     }
-    fg_linear_rows(a, s, h->aa_w[0], h->aa_b[0], BN, c, c);
+    fg_linear(a, s, h->aa_w[0], h->aa_b[0], BN, c, c);
     fg_relu(a, BN * c);
-    fg_linear_rows(b, a, h->aa_w[1], h->aa_b[1], BN, c, c);
+    fg_linear(b, a, h->aa_w[1], h->aa_b[1], BN, c, c);
     fg_relu(b, BN * c);
-    fg_linear_rows(logits, b, h->aa_w[2], h->aa_b[2], BN, c, FG_AA_TOKENS);
+    fg_linear(logits, b, h->aa_w[2], h->aa_b[2], BN, c, FG_AA_TOKENS);
     fg_arena_restore(scratch, m);
     for (int64_t r = 0; r < BN; r++) { /* argmax with the mask logit set to -1e9 (first maximum wins) */
         const float *x = logits + r * FG_AA_TOKENS;
@@ -81,9 +81,9 @@ fg_status fg_heads_sequence(const fg_heads *h, const float *s, const int64_t *aa
 void fg_heads_node_confidence(const fg_heads *h, const float *s, int64_t BN, float *bfactor, float *lddt)
 {
     if (h->bfactor.enabled && bfactor)
-        fg_linear_rows(bfactor, s, h->bf_w, h->bf_b, BN, h->c_s, h->bfactor.num_bins);
+        fg_linear(bfactor, s, h->bf_w, h->bf_b, BN, h->c_s, h->bfactor.num_bins);
     if (h->plddt.enabled && lddt)
-        fg_linear_rows(lddt, s, h->pl_w, h->pl_b, BN, h->c_s, h->plddt.num_bins);
+        fg_linear(lddt, s, h->pl_w, h->pl_b, BN, h->c_s, h->plddt.num_bins);
 }
 
 /* Expected TM-score of each pair from its PAE distribution: sum_k softmax_k tm_k. */
@@ -121,7 +121,7 @@ fg_status fg_heads_pae(const fg_heads *h, const float *z, const float *res_mask,
         return FG_OK;
     const int nb = h->pae.num_bins;
     const int64_t NN = (int64_t)N * N;
-    fg_linear_rows(pae, z, h->pae_w, h->pae_b, (int64_t)B * NN, h->c_z, nb);
+    fg_linear(pae, z, h->pae_w, h->pae_b, (int64_t)B * NN, h->c_z, nb);
     fg_arena_mark mk = fg_arena_save(scratch);
     float *tm = fg_arena_floats(scratch, (size_t)nb);         /* [bins] TM kernel at the bin centres */
     float *tm_exp = fg_arena_floats(scratch, (size_t)NN);     /* [N,N] expected TM per pair */

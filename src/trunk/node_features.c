@@ -195,7 +195,7 @@ static fg_status build_features(const fg_node_features *nf, const fg_node_featur
         put_cols(X, K, col, tmp, cp, NULL, BN), col += cp;
     }
     if (p->embed_torsions) {
-        fg_linear_rows(tmp, in->torsions, nf->torsion_W, nf->torsion_b, BN, 2 * FG_FEAT_NUM_TORSIONS, cp);
+        fg_linear(tmp, in->torsions, nf->torsion_W, nf->torsion_b, BN, 2 * FG_FEAT_NUM_TORSIONS, cp);
         put_cols(X, K, col, tmp, cp, NULL, BN), col += cp;
     }
     if (p->embed_structural_method) {
@@ -209,7 +209,7 @@ static fg_status build_features(const fg_node_features *nf, const fg_node_featur
         for (int b = 0; b < B; b++) {
             for (int k = 0; k < 4; k++)
                 sc[k] = src[k] ? src[k][b] : 0.0f;
-            fg_linear_rows(tmp + (int64_t)b * cp, sc, nf->stoch_W, nf->stoch_b, 1, 4, cp);
+            fg_linear(tmp + (int64_t)b * cp, sc, nf->stoch_W, nf->stoch_b, 1, 4, cp);
         }
         put_item_cols(X, K, col, tmp, cp, NULL, B, N), col += cp;
     }
@@ -239,18 +239,18 @@ fg_status fg_node_features_forward(const fg_node_features *nf, const fg_node_fea
     }
     st = build_features(nf, in, X, scratch, err);
     if (st == FG_OK && !nf->p.use_mlp) {
-        fg_linear_rows(node_embed, X, nf->W[0], nf->b[0], BN, K, cs);
+        fg_linear(node_embed, X, nf->W[0], nf->b[0], BN, K, cs);
     } else if (st == FG_OK) {
         float *h = fg_arena_floats(scratch, (size_t)(BN * cs)); /* [B*N, c_s] hidden */
         if (!h) {
             fg_arena_restore(scratch, mark);
             return fg_error_set(err, FG_ERR_NOMEM, "node features: out of scratch memory");
         }
-        fg_linear_rows(node_embed, X, nf->W[0], nf->b[0], BN, K, cs);
+        fg_linear(node_embed, X, nf->W[0], nf->b[0], BN, K, cs);
         fg_relu(node_embed, BN * cs);
-        fg_linear_rows(h, node_embed, nf->W[1], nf->b[1], BN, cs, cs);
+        fg_linear(h, node_embed, nf->W[1], nf->b[1], BN, cs, cs);
         fg_relu(h, BN * cs);
-        fg_linear_rows(node_embed, h, nf->W[2], nf->b[2], BN, cs, cs);
+        fg_linear(node_embed, h, nf->W[2], nf->b[2], BN, cs, cs);
         fg_layernorm(node_embed, node_embed, nf->ln_g, nf->ln_b, BN, cs, 1e-5f);
     }
     fg_arena_restore(scratch, mark);

@@ -66,11 +66,11 @@ fg_status fg_torsion_head_forward(const fg_torsion_head *h, const float *s, cons
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "torsion head: out of scratch memory");
     }
-    fg_linear_rows(t1, s, h->w1, h->b1, BN, c, c);
+    fg_linear(t1, s, h->w1, h->b1, BN, c, c);
     fg_relu(t1, BN * c);
-    fg_linear_rows(t2, t1, h->w2, h->b2, BN, c, c);
+    fg_linear(t2, t1, h->w2, h->b2, BN, c, c);
     fg_add(t2, s, BN * c);
-    fg_linear_rows(out, t2, h->wf, h->bf, BN, c, K2);
+    fg_linear(out, t2, h->wf, h->bf, BN, c, K2);
     for (int64_t r = 0; r < BN; r++) {
         float *u = out + r * K2, ss = 0.0f;
         for (int k = 0; k < K2; k++)
