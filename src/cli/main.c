@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "Generate protein backbones with flow-matching models trained in PyTorch\n"
             "(MultiFlow / FrameFlow family), on the CPU.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-13s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\nRun 'framegen <command> --help' for a command's options.\n"
                  "Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
