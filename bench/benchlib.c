@@ -6,6 +6,20 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "framegen/blas.h"
+
+/* As the framegen command does (src/cli/main.c): OpenBLAS reads
+ * OPENBLAS_CORETYPE only at load, so re-run with the best kernels named when its
+ * own detection fell back to older ones. glibc passes argv to constructors. */
+__attribute__((constructor)) static void use_best_blas_kernels(int argc, char **argv, char **envp)
+{
+    (void)argc, (void)envp;
+    const char *better = getenv("OPENBLAS_CORETYPE") ? NULL : fg_blas_better_core();
+    if (better && setenv("OPENBLAS_CORETYPE", better, 1) == 0)
+        execv("/proc/self/exe", argv);
+}
 
 double fgb_now(void)
 {

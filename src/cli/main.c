@@ -1,8 +1,11 @@
 /* framegen: protein backbone generation by SE(3) flow matching. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "framegen/blas.h"
 
 static const fg_cli_command COMMANDS[] = {
     {"info", "list a safetensors file's tensors, dtypes, shapes and metadata", fg_cmd_info},
@@ -25,8 +28,21 @@ static void usage(FILE *out)
                  "Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
+/* OpenBLAS chooses its kernels when it loads and reads OPENBLAS_CORETYPE only
+ * then: when it fell back to kernels older than this CPU supports, run again
+ * with the better set named (once: the variable is then set). A failed exec
+ * just continues with the slower kernels. */
+static void use_best_blas_kernels(char **argv)
+{
+    const char *better = getenv("OPENBLAS_CORETYPE") ? NULL : fg_blas_better_core();
+    if (!better || setenv("OPENBLAS_CORETYPE", better, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+    use_best_blas_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return FG_EXIT_USAGE;
@@ -36,7 +52,7 @@ int main(int argc, char **argv)
         return FG_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("framegen %s\n", FG_VERSION);
+        printf("framegen %s (OpenBLAS kernels: %s)\n", FG_VERSION, fg_blas_core());
         return FG_EXIT_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
