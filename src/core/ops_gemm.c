@@ -11,12 +11,18 @@
 
 /* Below this many multiply-adds a product is one tile. */
 #define GEMM_SERIAL_MACS ((int64_t)1 << 18)
-/* Tiles are shrunk until there are this many (enough to balance 16+ threads) ... */
-#define GEMM_TARGET_TILES 64
-/* ... but not below these sizes or this much work per tile. */
-#define GEMM_MIN_ROWS 64
-#define GEMM_MIN_COLS 64
-#define GEMM_MIN_TILE_MACS ((int64_t)1 << 19)
+/* Tiles are split until there are this many (enough to keep 16 threads busy) ... */
+#define GEMM_TARGET_TILES 32
+/* ... and at most this size along each dimension ... */
+#define GEMM_MAX_TILE 256
+/* ... but not below this size (where the dimension allows); a product that
+ * stays under GEMM_FEW_TILES tiles may go down to GEMM_SMALL_TILE. Single-threaded
+ * OpenBLAS packs both operands of every tile: narrow tiles spend as long packing
+ * as multiplying (64x64 tiles of ESM-sized products ran 20-25% slower than
+ * 128x128 ones, measured at K = 128..5120). */
+#define GEMM_MIN_TILE 128
+#define GEMM_FEW_TILES 8
+#define GEMM_SMALL_TILE 64
 
 /* The OpenMP build of OpenBLAS also sets the OpenMP thread count in
  * openblas_set_num_threads; keep the program's own count. */
@@ -43,24 +49,36 @@ typedef struct gemm_job {
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* Adds tiles along the dimension with the larger tiles while tiles stay >= min. */
+static void split_until(int64_t M, int64_t N, int64_t target, int64_t min, int64_t *tr, int64_t *tc)
+{
+    while (*tr * *tc < target) {
+        bool can_r = cdiv(M, *tr + 1) >= min, can_c = cdiv(N, *tc + 1) >= min;
+        if (can_r && (cdiv(M, *tr) >= cdiv(N, *tc) || !can_c))
+            (*tr)++;
+        else if (can_c)
+            (*tc)++;
+        else
+            break;
+    }
+}
+
+/* Tile sizes from the shape alone: balanced counts per dimension, sizes rounded
+ * up to 16 (the kernels' register blocking). */
 static void choose_tiles(int64_t M, int64_t N, int64_t K, int64_t *mt, int64_t *nt)
 {
-    *mt = M < 256 ? M : 256;
-    *nt = N < 256 ? N : 256;
     if (M * N * K <= GEMM_SERIAL_MACS) {
         *mt = M, *nt = N;
         return;
     }
-    /* Columns first, rows not below 64: single-threaded OpenBLAS runs tiles of
-     * 64+ rows within ~10% of its peak, 32-row tiles ~25% slower (measured on
-     * the transformer shapes of ESM-2, K = 320..5120). */
-    while (cdiv(M, *mt) * cdiv(N, *nt) < GEMM_TARGET_TILES) {
-        bool rows = *nt / 2 < GEMM_MIN_COLS;
-        int64_t m2 = rows ? *mt / 2 : *mt, n2 = rows ? *nt : *nt / 2;
-        if (m2 < GEMM_MIN_ROWS || n2 < GEMM_MIN_COLS || m2 * n2 * K < GEMM_MIN_TILE_MACS)
-            break;
-        *mt = m2, *nt = n2;
-    }
+    int64_t tr = cdiv(M, GEMM_MAX_TILE), tc = cdiv(N, GEMM_MAX_TILE);
+    split_until(M, N, GEMM_TARGET_TILES, GEMM_MIN_TILE, &tr, &tc);
+    if (tr * tc < GEMM_FEW_TILES)
+        split_until(M, N, GEMM_FEW_TILES, GEMM_SMALL_TILE, &tr, &tc);
+    *mt = (cdiv(M, tr) + 15) / 16 * 16;
+    *nt = (cdiv(N, tc) + 15) / 16 * 16;
+    *mt = *mt > M ? M : *mt;
+    *nt = *nt > N ? N : *nt;
 }
 
 static void run_tile(const gemm_job *j, int64_t r0, int64_t c0, int64_t m, int64_t n)
