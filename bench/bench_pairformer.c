@@ -180,6 +180,7 @@ static void bench_components(const opts *o, state *st)
         if (sec > 0)
             emit(o, names[c.which], L, sec, cpu, fl[c.which], reps_for(o, L));
     }
+    fg_pairformer_layer_free(&c.layer);
     fg_weights_free(w);
 }
 

@@ -5,6 +5,7 @@
  * runs per (head, block of query rows). */
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blocks/fastmath.h"
@@ -49,6 +50,12 @@ fg_status fg_attn_pair_bias_init(fg_attn_pair_bias *m, fg_wload *l, const char *
         m->wz = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "proj_z.1.weight"), heads, c_z);
     }
     return l->st;
+}
+
+void fg_attn_pair_bias_free(fg_attn_pair_bias *m)
+{
+    free(m->packed);
+    m->packed = NULL;
 }
 
 double fg_attn_pair_bias_flops(const fg_attn_pair_bias *m, int n)

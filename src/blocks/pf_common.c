@@ -41,7 +41,7 @@ const float *fg_pf_edge_mask(const fg_block_io *io, int b, fg_arena *a)
 void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *prefix, int layer,
                         const char *type, fg_error *err)
 {
-    void *p = malloc(size);
+    void *p = calloc(1, size);
     if (!p) {
         fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", type);
         return NULL;
@@ -50,9 +50,10 @@ void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *pre
     return p;
 }
 
-fg_status fg_pf_layer_done(void *p, fg_status st, void **self)
+fg_status fg_pf_layer_done(void *p, fg_status st, void (*release)(void *p), void **self)
 {
     if (st != FG_OK) {
+        release(p);
         free(p);
         return st;
     }

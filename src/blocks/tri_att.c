@@ -7,6 +7,7 @@
  * that grows with N^2 per head; nothing of size N^3 exists. */
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blocks/fastmath.h"
@@ -32,6 +33,12 @@ fg_status fg_tri_att_init(fg_tri_att *m, fg_wload *l, const char *name, int c, i
     m->wg = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "mha.linear_g.weight"), hd, c);
     m->wo = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "mha.linear_o.weight"), c, hd);
     return l->st;
+}
+
+void fg_tri_att_free(fg_tri_att *m)
+{
+    free(m->packed);
+    m->packed = NULL;
 }
 
 double fg_tri_att_flops(const fg_tri_att *m, int n)

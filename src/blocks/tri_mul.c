@@ -6,6 +6,7 @@
  * normalised, projected, gated and written. Nothing of size N^3 exists. */
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blocks/fastmath.h"
@@ -29,6 +30,12 @@ fg_status fg_tri_mul_init(fg_tri_mul *m, fg_wload *l, const char *name, int c, b
     m->p_out = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "p_out.weight"), c, c);
     m->g_out = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "g_out.weight"), c, c);
     return l->st;
+}
+
+void fg_tri_mul_free(fg_tri_mul *m)
+{
+    free(m->packed);
+    m->packed = NULL;
 }
 
 double fg_tri_mul_flops(const fg_tri_mul *m, int n)
