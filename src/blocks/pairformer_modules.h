@@ -34,7 +34,9 @@ typedef struct fg_tri_mul {
     const float *norm_out_w, *norm_out_b;/* [c] */
     const float *p_out, *g_out;          /* [c, c] */
     int block_rows;                      /* output rows per contraction block; 0 = automatic */
-    float *packed;                       /* owned re-laid-out weights (tri_mul.c) */
+    float *packed;                       /* owned: the four below */
+    const float *win_a, *win_b;          /* [2 c4][c]: p_in / g_in rows of a (b) interleaved by 4 (tri_mul.c) */
+    const float *g_out_t, *p_out_t;      /* [c][c]: transposed */
 } fg_tri_mul;
 
 /* TriangleAttentionStartingNode / EndingNode (gated MHA, no biases). */
