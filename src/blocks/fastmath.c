@@ -78,6 +78,20 @@ void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_
     }
 }
 
+void fg_ln_rows_t(float *y, int64_t ldy, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
+                  const float *b, float eps, float *tmp)
+{
+    for (int64_t i0 = 0; i0 < rows; i0 += FG_LN_T_ROWS) {
+        const int cnt = rows - i0 < FG_LN_T_ROWS ? (int)(rows - i0) : FG_LN_T_ROWS;
+        fg_ln_rows(tmp, x + i0 * x_stride, cnt, x_stride, C, g, b, eps);
+        for (int64_t c = 0; c < C; c++) {
+            float *yc = y + c * ldy + i0;
+            for (int r = 0; r < cnt; r++)
+                yc[r] = tmp[r * C + c];
+        }
+    }
+}
+
 void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const float *b, int H, int C)
 {
     for (int h = 0; h < H; h++) {

@@ -48,7 +48,10 @@ typedef struct fg_tri_att {
     const float *wq, *wk, *wv, *wg;      /* [heads*dh, c] */
     const float *wo;                     /* [c, heads*dh] */
     int query_block;                     /* query rows per logits block; 0 = automatic */
-    float *packed;                       /* owned re-laid-out weights (tri_att.c) */
+    float *packed;                       /* owned: the three below */
+    const float *wqkvg;                  /* [4 heads*dh, c]: wq, wk, wv, wg stacked */
+    const float *wo_t;                   /* [heads*dh, c]: wo transposed */
+    const float *fold;                   /* [heads, c] + [heads]: fg_ln_proj_fold of the bias linear */
 } fg_tri_att;
 
 /* Transition: fc3(silu(fc1(LN x)) * fc2(LN x)), no biases. */
