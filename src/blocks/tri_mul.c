@@ -86,31 +86,38 @@ static int block_rows(const fg_tri_mul *m, int n)
 
 /* One projection tile: cnt positions of line `line` from offset off, in the
  * order q = line * n + off + t. swapped: position (off + t, line) of z (the
- * outgoing b); else (line, off + t). ln [TILE][c], lnt [c][TILE], mv [TILE]. */
+ * outgoing b); else (line, off + t). */
 typedef struct proj_tile {
     int line, off, cnt;
     bool swapped;
 } proj_tile;
 
+/* The tile's columns of A (rows = 2 c4 of win) or, with both, of A and B
+ * (B follows A in memory; win_b follows win_a). lnt [c][TILE], mv [TILE],
+ * tmp [FG_LN_T_ROWS][c]. */
 static void project_tile(const fg_tri_mul *m, const float *z, const float *mask, int n, const proj_tile *t,
-                         const float *win, float *dst, float *ln, float *lnt, float *mv)
+                         const float *win, bool both, float *dst, float *lnt, float *mv, float *tmp)
 {
     const int c = m->c;
     const int64_t P = (int64_t)n * n;
     const int64_t p0 = t->swapped ? (int64_t)t->off * n + t->line : (int64_t)t->line * n + t->off;
     const int64_t step = t->swapped ? n : 1; /* between positions of the tile */
-    fg_ln_rows(ln, z + p0 * c, t->cnt, step * c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
-    for (int ch = 0; ch < c; ch++)
-        for (int q = 0; q < t->cnt; q++)
-            lnt[ch * TILE + q] = ln[q * c + ch];
+    fg_ln_rows_t(lnt, TILE, z + p0 * c, t->cnt, step * c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS, tmp);
     for (int q = 0; mask && q < t->cnt; q++)
         mv[q] = mask[p0 + q * step];
-    fg_mm mm = {win, c, 1, lnt, TILE, 2 * (int64_t)c4(c), c, t->cnt,
+    fg_mm mm = {win, c, 1, lnt, TILE, (both ? 4 : 2) * (int64_t)c4(c), c, t->cnt,
                 dst + (int64_t)t->line * n + t->off, P, FG_MM_GATE_ROWS, mask ? mv : NULL, 0};
     fg_mm_run(&mm);
 }
 
-/* Tile u of the 2 * n * segs projection tiles: a first, then b. */
+/* Projection tiles: n * segs of them over the positions in natural order,
+ * each doing a and b, for the incoming form; for the outgoing form tiles
+ * 0 .. n * segs - 1 do a and the next n * segs do b in swapped order. */
+static int64_t proj_tiles(const fg_tri_mul *m, int n)
+{
+    return (m->outgoing ? 2 : 1) * (int64_t)n * ((n + TILE - 1) / TILE);
+}
+
 static void project(const fg_tri_mul *m, const float *z, const float *mask, int n, int64_t u, float *A, float *B,
                     float *scratch)
 {
@@ -118,10 +125,10 @@ static void project(const fg_tri_mul *m, const float *z, const float *mask, int 
     const int64_t per = (int64_t)n * segs;
     const bool is_b = u >= per;
     const int64_t v = is_b ? u - per : u;
-    proj_tile t = {(int)(v / segs), (int)(v % segs) * TILE, 0, is_b && m->outgoing};
+    proj_tile t = {(int)(v / segs), (int)(v % segs) * TILE, 0, is_b};
     t.cnt = n - t.off < TILE ? n - t.off : TILE;
-    float *ln = scratch, *lnt = ln + (size_t)TILE * c, *mv = lnt + (size_t)TILE * c; /* [TILE][c], [c][TILE], [TILE] */
-    project_tile(m, z, mask, n, &t, is_b ? m->win_b : m->win_a, is_b ? B : A, ln, lnt, mv);
+    float *lnt = scratch, *mv = lnt + (size_t)TILE * c, *tmp = mv + TILE; /* [c][TILE], [TILE], [32][c] */
+    project_tile(m, z, mask, n, &t, is_b ? m->win_b : m->win_a, !m->outgoing, is_b ? B : A, lnt, mv, tmp);
 }
 
 /* X[ch][i - i0][j] of output rows i0 .. i0 + rows - 1 for channel ch. */
@@ -194,17 +201,17 @@ fg_status fg_tri_mul_forward(const fg_tri_mul *m, const float *z, const float *m
         return FG_OK;
     const int c = m->c, br = block_rows(m, n);
     const int64_t P = (int64_t)n * n;
-    const size_t per_thread = (size_t)TILE * (3 * (size_t)c + 2);
+    const size_t per_thread = (size_t)TILE * (3 * (size_t)c + 2) + (size_t)FG_LN_T_ROWS * c;
     fg_arena_mark mk = fg_arena_save(a);
-    float *A = fg_arena_floats(a, (size_t)c4(c) * P);                   /* [c4][P] */
-    float *B = fg_arena_floats(a, (size_t)c4(c) * P);                   /* [c4][P] */
+    float *A = fg_arena_floats(a, 2 * (size_t)c4(c) * P);               /* [c4][P], then B [c4][P] */
+    float *B = A ? A + (size_t)c4(c) * P : NULL;
     float *X = fg_arena_floats(a, (size_t)c * br * n);                  /* [c][br][n] */
     float *scratch = fg_arena_floats(a, (size_t)fg_pf_threads() * per_thread);
     if (!A || !B || !X || !scratch) {
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "triangle multiplication: out of memory (N=%d, c=%d)", n, c);
     }
-    const int64_t nproj = 2 * (int64_t)n * ((n + TILE - 1) / TILE);
+    const int64_t nproj = proj_tiles(m, n);
 #pragma omp parallel
     {
         float *mine = scratch + (size_t)omp_get_thread_num() * per_thread;
