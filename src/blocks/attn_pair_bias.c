@@ -3,6 +3,8 @@
  * softmax over j, o = sigmoid(g) * (p v), out = o Wo. The bias pass reads all
  * of z once (LayerNorm per edge in tiles, never stored); the attention itself
  * runs per (head, block of query rows). */
+#include "blocks/pf_wide.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+#include "blocks/pf_wide.h"
+
 #include "blocks/fastmath.h"
 
 #include <math.h>

@@ -1,4 +1,6 @@
 /* Small helpers shared by the Pairformer-family modules and block types. */
+#include "blocks/pf_wide.h"
+
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,15 +2,8 @@
  * of accumulators (16 vector registers with AVX-512) stays in registers
  * while k runs; each step broadcasts R values of x and loads JB values of w.
  * Blocks that do not fill R rows or JB columns take the same loop with
- * runtime bounds.
- *
- * GCC's tuning for Intel server cores prefers 256-bit vectors (its
- * -march=sapphirerapids and later default); at that width the block needs
- * twice the instructions and runs at half the FMA rate, so this file asks
- * for full-width vectors where AVX-512 is there. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC target("prefer-vector-width=512")
-#endif
+ * runtime bounds. Full-width vectors: see blocks/pf_wide.h. */
+#include "blocks/pf_wide.h"
 
 #include "blocks/pf_mm.h"
 

@@ -4,6 +4,8 @@
  * residual form). fc1|fc2 and fc3 are re-laid out once at init for fg_mm;
  * the hidden activations exist only per chunk. Chunks are a fixed function
  * of the row count, so the threads only decide who computes which chunk. */
+#include "blocks/pf_wide.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>

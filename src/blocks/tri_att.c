@@ -9,6 +9,8 @@
  * output projection reading o^T transposed, so it lands channels-last in the
  * row of the output. The bias [heads, N, N] is the only buffer that grows
  * with N^2 per head; nothing of size N^3 exists. */
+#include "blocks/pf_wide.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
  * gated by sigmoid(g_out(LN_in z)) as it is added to the output. Nothing of
  * size N^3 exists. All products are fg_mm on weights re-laid out at init;
  * one parallel region, with the work split into fixed tiles. */
+#include "blocks/pf_wide.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
