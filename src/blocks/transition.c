@@ -86,14 +86,57 @@ static void run_chunk(const fg_transition *m, const float *x, int64_t r0, int cn
     fg_mm_run(&down);
 }
 
+/* Few rows (node features): chunks of rows would each stream all the
+ * weights, so the hidden activations of all rows are formed first, split by
+ * columns, then fc3 is split by output columns. Same products, same bits. */
+#define FEW_ROWS 256
+#define UP_COLS 128  /* fc1 | fc2 columns per unit (64 hidden units) */
+#define DOWN_COLS 32 /* output columns per unit */
+
+static fg_status forward_few(const fg_transition *m, const float *x, int rows, float *out, bool accumulate,
+                             fg_arena *a, fg_error *err)
+{
+    const int c = m->c, hp = m->hidden_pad;
+    float *ln = fg_arena_floats(a, (size_t)rows * c);  /* [rows][c] */
+    float *h = fg_arena_floats(a, (size_t)rows * hp);  /* [rows][hp] */
+    if (!ln || !h)
+        return fg_error_set(err, FG_ERR_NOMEM, "transition: out of memory (%d rows)", rows);
+    const int nup = (2 * hp + UP_COLS - 1) / UP_COLS, ndown = (c + DOWN_COLS - 1) / DOWN_COLS;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int r = 0; r < rows; r++)
+            fg_ln_rows(ln + (size_t)r * c, x + (size_t)r * c, 1, c, c, m->ln_w, m->ln_b, FG_PF_LN_EPS);
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < nup; u++) {
+            const int j0 = u * UP_COLS, cols = 2 * hp - j0 < UP_COLS ? 2 * hp - j0 : UP_COLS;
+            fg_mm up = {ln, c, 1, m->w12 + j0, 2 * hp, rows, c, cols, h + j0 / 2, hp, FG_MM_SWIGLU, NULL, 0};
+            fg_mm_run(&up);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < ndown; u++) {
+            const int j0 = u * DOWN_COLS, cols = c - j0 < DOWN_COLS ? c - j0 : DOWN_COLS;
+            fg_mm down = {h, hp, 1, m->w3t + j0, c, rows, hp, cols, out + j0, c,
+                          accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0};
+            fg_mm_run(&down);
+        }
+    }
+    return FG_OK;
+}
+
 fg_status fg_transition_forward(const fg_transition *m, const float *x, int64_t rows, float *out,
                                 bool accumulate, fg_arena *a, fg_error *err)
 {
     if (rows < 1)
         return FG_OK;
     const int c = m->c, hp = m->hidden_pad, cr = chunk_rows(rows);
-    const size_t per_thread = (size_t)cr * (c + (size_t)hp); /* ln [cr][c], h [cr][hp] */
     fg_arena_mark mk = fg_arena_save(a);
+    if (rows <= FEW_ROWS) {
+        fg_status st = forward_few(m, x, (int)rows, out, accumulate, a, err);
+        fg_arena_restore(a, mk);
+        return st;
+    }
+    const size_t per_thread = (size_t)cr * (c + (size_t)hp); /* ln [cr][c], h [cr][hp] */
     float *bufs = fg_arena_floats(a, (size_t)fg_pf_threads() * per_thread);
     if (!bufs)
         return fg_error_set(err, FG_ERR_NOMEM, "transition: out of memory (%lld rows)", (long long)rows);
