@@ -73,7 +73,10 @@ typedef struct fg_attn_pair_bias {
     const float *wq, *bq, *wk, *wv, *wg, *wo; /* [c_s, c_s]; bq [c_s] */
     const float *z_ln_w, *z_ln_b;        /* [c_z] (proj_z.0) */
     const float *wz;                     /* [heads, c_z] (proj_z.1) */
-    float *packed;                       /* owned re-laid-out weights (attn_pair_bias.c) */
+    float *packed;                       /* owned: the three below */
+    const float *wqkvg_t;                /* [c_s, 4 c_s]: wq, wk, wv, wg transposed side by side */
+    const float *wo_t;                   /* [c_s, c_s]: wo transposed */
+    const float *fold;                   /* [heads, c_z] + [heads]: fg_ln_proj_fold of proj_z, or NULL */
 } fg_attn_pair_bias;
 
 /* Loaders: name is the module's prefix below the loader's own, e.g.
@@ -201,15 +204,6 @@ const float *fg_pf_edge_mask(const fg_block_io *io, int b, fg_arena *a);
 fg_status fg_pf_random_weights(fg_weights *w, const char *type, const char *prefix, int layer,
                                const fg_block_dims *dims, const void *params, uint64_t seed,
                                fg_error *err);
-
-/* Attention of nq query rows over n keys, one head (single-threaded):
- * o[i][0..dh) = softmax_j(((q_i.k_j) / div + b1[i][j]) + b2[i][j]) . v_j, the
- * sums in this order (it decides what fully masked rows give). b1 / b2 rows
- * advance by b1_step / b2_step per query (0: one row for all); div == 1 skips
- * the division. s: [nq][n] and inv: [nq] scratch. */
-void fg_pf_attend(const float *q, int64_t ldq, const float *k, const float *v, int64_t ldkv, int nq, int n,
-                  int dh, float div, const float *b1, int64_t b1_step, const float *b2, int64_t b2_step,
-                  float *s, float *inv, float *o, int64_t ldo);
 
 /* Block-type create helpers: a zeroed layer object plus a loader on
  * "<prefix>layers.<layer>." (NULL and err set when out of memory), and the
