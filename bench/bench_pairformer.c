@@ -132,7 +132,7 @@ static void bench_block(const opts *o, state *st, const char *type, const char *
 /* Components, out of place (z unchanged): modules of one random layer. */
 typedef struct comp_ctx {
     fg_pairformer_layer layer;
-    int which; /* 0 tri_mul_out, 1 tri_att_start, 2 edge transition */
+    int which; /* 0 tri_mul_out, 1 tri_att_start, 2 edge transition, 3 node transition */
 } comp_ctx;
 
 static int step_comp(void *ctx, state *st)
@@ -145,8 +145,10 @@ static int step_comp(void *ctx, state *st)
         s = fg_tri_mul_forward(&c->layer.pair.mul_out, st->z, st->edge_mask, L, st->out, false, &st->arena, &err);
     else if (c->which == 1)
         s = fg_tri_att_forward(&c->layer.pair.att_start, st->z, st->edge_mask, L, st->out, false, &st->arena, &err);
-    else
+    else if (c->which == 2)
         s = fg_transition_forward(&c->layer.pair.trans, st->z, (int64_t)L * L, st->out, false, &st->arena, &err);
+    else
+        s = fg_transition_forward(&c->layer.node_trans, st->s, L, st->out, false, &st->arena, &err);
     if (s != FG_OK)
         fprintf(stderr, "component: %s\n", err.msg);
     return s != FG_OK;
@@ -154,7 +156,7 @@ static int step_comp(void *ctx, state *st)
 
 static void bench_components(const opts *o, state *st)
 {
-    static const char *names[] = {"tri_mul", "tri_att", "transition"};
+    static const char *names[] = {"tri_mul", "tri_att", "transition", "node_transition"};
     const fg_block_type *t = fg_block_type_find("pairformer");
     fg_pairformer_params hp;
     fg_fields_defaults(t->fields, t->n_fields, &hp);
@@ -171,23 +173,27 @@ static void bench_components(const opts *o, state *st)
         exit(1);
     }
     const int L = st->L;
-    const double fl[3] = {fg_tri_mul_flops(&c.layer.pair.mul_out, L), fg_tri_att_flops(&c.layer.pair.att_start, L),
-                          fg_transition_flops(&c.layer.pair.trans, (int64_t)L * L)};
-    for (c.which = 0; c.which < 3; c.which++) {
+    const double fl[4] = {fg_tri_mul_flops(&c.layer.pair.mul_out, L), fg_tri_att_flops(&c.layer.pair.att_start, L),
+                          fg_transition_flops(&c.layer.pair.trans, (int64_t)L * L),
+                          fg_transition_flops(&c.layer.node_trans, L)};
+    for (c.which = 0; c.which < 4; c.which++) {
         if (!wanted(o, names[c.which]))
             continue;
         double cpu, sec = time_steps(step_comp, &c, st, reps_for(o, L), 0, &cpu);
         if (sec > 0)
             emit(o, names[c.which], L, sec, cpu, fl[c.which], reps_for(o, L));
     }
+    fg_pairformer_layer_free(&c.layer);
     fg_weights_free(w);
 }
 
 /* sgemm at the triangle multiplication's shapes: the input projection
  * [L^2, 128] x [128, 512], the per-channel contraction (128 x [L, L] x [L, L],
- * one single-threaded sgemm per channel across the threads, as tri_mul runs
- * it) and the output projection [L^2, 128] x [128, 128]; "sgemm_trimul" is
- * their time-weighted rate for tri_mul's FLOP mix. */
+ * one single-threaded sgemm per channel across the threads) and the output
+ * projection [L^2, 128] x [128, 128]; "sgemm_trimul" is their time-weighted
+ * rate for tri_mul's FLOP mix. "sgemm_transition": the edge transition's
+ * products, fc1 | fc2 as twice the projection's shape and fc3
+ * [L^2, 512] x [512, 128]. */
 static void bench_sgemm(const opts *o, state *st)
 {
     if (!wanted(o, "sgemm"))
@@ -197,7 +203,7 @@ static void bench_sgemm(const opts *o, state *st)
     float *W = malloc(sizeof(float) * 4 * C_Z * C_Z), *Y = malloc(sizeof(float) * P * 4 * C_Z);
     fgb_fill(W, (size_t)4 * C_Z * C_Z, 3);
     const int reps = reps_for(o, L);
-    double t[3][64], cp[3][64];
+    double t[4][64], cp[4][64];
     for (int r = -1; r < reps; r++) {
         double c0 = cpu_now(), t0 = fgb_now();
         fg_gemm(false, true, P, 4 * C_Z, C_Z, 1.0f, st->z, C_Z, W, C_Z, 0.0f, Y, 4 * C_Z);
@@ -209,9 +215,11 @@ static void bench_sgemm(const opts *o, state *st)
         double t2 = fgb_now(), c2 = cpu_now();
         fg_gemm(false, true, P, C_Z, C_Z, 1.0f, st->z, C_Z, W, C_Z, 0.0f, Y, C_Z);
         double t3 = fgb_now(), c3 = cpu_now();
+        fg_gemm(false, true, P, C_Z, 4 * C_Z, 1.0f, Y, 4 * C_Z, W, 4 * C_Z, 0.0f, st->out, C_Z);
+        double t4 = fgb_now(), c4 = cpu_now();
         if (r >= 0) {
-            t[0][r] = t1 - t0, t[1][r] = t2 - t1, t[2][r] = t3 - t2;
-            cp[0][r] = c1 - c0, cp[1][r] = c2 - c1, cp[2][r] = c3 - c2;
+            t[0][r] = t1 - t0, t[1][r] = t2 - t1, t[2][r] = t3 - t2, t[3][r] = t4 - t3;
+            cp[0][r] = c1 - c0, cp[1][r] = c2 - c1, cp[2][r] = c3 - c2, cp[3][r] = c4 - c3;
         }
     }
     const double f[3] = {2.0 * P * C_Z * 4 * C_Z, 2.0 * P * L * C_Z, 2.0 * P * C_Z * C_Z};
@@ -223,6 +231,9 @@ static void bench_sgemm(const opts *o, state *st)
     }
     /* tri_mul = 1 projection + 1 contraction + 2 output-sized products */
     emit(o, "sgemm_trimul", L, m[0] + m[1] + 2 * m[2], mc[0] + mc[1] + 2 * mc[2], f[0] + f[1] + 2 * f[2], reps);
+    /* transition = fc1 | fc2 (twice the projection's shape) + fc3 */
+    const double m3 = fgb_median(t[3], reps), mc3 = fgb_median(cp[3], reps);
+    emit(o, "sgemm_transition", L, 2 * m[0] + m3, 2 * mc[0] + mc3, 2 * f[0] + 2.0 * P * 4 * C_Z * C_Z, reps);
     free(W), free(Y);
 }
 

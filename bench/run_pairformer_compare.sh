@@ -78,4 +78,11 @@ for t in threads:
             print(f"  L={L:4d}: tri_mul {tm['gflops']:7.1f} GF/s, sgemm {sg['gflops']:7.1f} GF/s "
                   f"-> {100 * tm['gflops'] / sg['gflops']:5.1f}% (by CPU time "
                   f"{100 * sg['cpu_ms'] / tm['cpu_ms']:5.1f}%)")
+    print("edge transition vs sgemm at its shapes (C):")
+    for L in sizes:
+        tr, sg = rows.get(("c", "transition", L)), rows.get(("c", "sgemm_transition", L))
+        if tr and sg:
+            print(f"  L={L:4d}: transition {tr['gflops']:7.1f} GF/s, sgemm {sg['gflops']:7.1f} GF/s "
+                  f"-> {100 * tr['gflops'] / sg['gflops']:5.1f}% (by CPU time "
+                  f"{100 * sg['cpu_ms'] / tr['cpu_ms']:5.1f}%)")
 PY

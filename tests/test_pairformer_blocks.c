@@ -120,6 +120,7 @@ static int case_pairformer_layer(void)
             check_outputs(&c, &in, 1);
             fg_arena_free(&a);
         }
+        fg_pairformer_layer_free(&layer);
         free_inputs(&in);
     }
     return fx_finish(&c);

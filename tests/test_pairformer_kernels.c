@@ -205,6 +205,7 @@ static void test_tri_mul(fx_suite *s)
                 snprintf(what, sizeof what, "tri_mul %s n=%d c=%d block_rows=%d", dir ? "in" : "out", n, c, blocks[b]);
                 compare_pair(s, what, tri_mul_fwd, &m, ref, z, mask, n, c);
             }
+            fg_tri_mul_free(&m);
         }
         free(z), free(ref), free(mask);
     }
@@ -236,6 +237,7 @@ static void test_tri_att(fx_suite *s)
                          blocks[b]);
                 compare_pair(s, what, tri_att_fwd, &m, ref, z, mask, n, c);
             }
+            fg_tri_att_free(&m);
         }
         free(z), free(ref), free(mask);
     }
@@ -269,6 +271,7 @@ static void test_transition(fx_suite *s)
         double e2 = excess(x, ref, n);
         fx_ok(s, st == FG_OK && e1 <= 1 && e2 <= 1 && a.in_use == 0,
               "transition rows=%lld: error/tolerance %.3f, in-place residual %.3f", (long long)rows[k], e1, e2);
+        fg_transition_free(&m);
         fg_arena_free(&a);
         free(x), free(ref), free(out);
     }
@@ -301,6 +304,7 @@ static void test_attn_pair_bias(fx_suite *s)
             double e = excess(out, ref, (int64_t)n * cs);
             fx_ok(s, st == FG_OK && e <= 1 && a.in_use == 0,
                   "attention pair bias n=%d compute_pair_bias=%d: error/tolerance %.3f", n, pb, e);
+            fg_attn_pair_bias_free(&m);
             fg_arena_free(&a);
             free(sv), free(z), free(ref), free(out), free(nm);
         }

@@ -108,6 +108,7 @@ static int run_case(const char *name, kind k, int variant)
     if (fx_open(&c, name) != 0)
         return 1;
     module m;
+    memset(&m, 0, sizeof m);
     if (load(&c, &m, k, variant)) {
         const int64_t n = fx_numel(&c, "output.update");
         float *got = run(&c, &m, 0), *ref = run(&c, &m, 1);
@@ -119,6 +120,7 @@ static int run_case(const char *name, kind k, int variant)
             fx_check(&c, "output.update", ref, n);
         free(got), free(ref);
     }
+    fg_tri_mul_free(&m.mul), fg_tri_att_free(&m.att), fg_transition_free(&m.tr), fg_attn_pair_bias_free(&m.apb);
     return fx_finish(&c);
 }
 

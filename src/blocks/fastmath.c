@@ -1,3 +1,5 @@
+#include "blocks/pf_wide.h"
+
 #include "blocks/fastmath.h"
 
 #include <math.h>
@@ -78,6 +80,20 @@ void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_
     }
 }
 
+void fg_ln_rows_t(float *y, int64_t ldy, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
+                  const float *b, float eps, float *tmp)
+{
+    for (int64_t i0 = 0; i0 < rows; i0 += FG_LN_T_ROWS) {
+        const int cnt = rows - i0 < FG_LN_T_ROWS ? (int)(rows - i0) : FG_LN_T_ROWS;
+        fg_ln_rows(tmp, x + i0 * x_stride, cnt, x_stride, C, g, b, eps);
+        for (int64_t c = 0; c < C; c++) {
+            float *yc = y + c * ldy + i0;
+            for (int r = 0; r < cnt; r++)
+                yc[r] = tmp[r * C + c];
+        }
+    }
+}
+
 void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const float *b, int H, int C)
 {
     for (int h = 0; h < H; h++) {
@@ -90,39 +106,100 @@ void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const 
     }
 }
 
+/* Sums the 16 lanes of a in a fixed order (halving tree). */
+static inline float sum16(float *a)
+{
+    for (int w = 8; w > 0; w /= 2)
+        for (int l = 0; l < w; l++)
+            a[l] += a[l + w];
+    return a[0];
+}
+
+/* Four rows at a time when C is a multiple of 16: the four rows' sums run as
+ * independent lane-wise chains, and each pass over a row serves four heads,
+ * so the horizontal sums (the latency of a row-at-a-time form) overlap. */
+static void ln_proj_4rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t x_stride, int C,
+                          const float *Wg, const float *t, int H, float eps)
+{
+    float x0[4], mean[4], inv[4];
+    float s1[4][16] = {{0.0f}}, s2[4][16] = {{0.0f}}; /* [row][lane] shifted sums, squares */
+    for (int r = 0; r < 4; r++)
+        x0[r] = x[r * x_stride];
+    for (int c0 = 0; c0 < C; c0 += 16)
+        for (int r = 0; r < 4; r++) {
+            const float *xr = x + r * x_stride + c0;
+#pragma omp simd
+            for (int l = 0; l < 16; l++) {
+                const float d = xr[l] - x0[r];
+                s1[r][l] += d;
+                s2[r][l] += d * d;
+            }
+        }
+    for (int r = 0; r < 4; r++) {
+        const float md = sum16(s1[r]) / (float)C, var = sum16(s2[r]) / (float)C - md * md;
+        inv[r] = 1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps);
+        mean[r] = x0[r] + md;
+    }
+    for (int h0 = 0; h0 < H; h0 += 4) {
+        const int hn = H - h0 < 4 ? H - h0 : 4;
+        float acc[4][4][16] = {{{0.0f}}}; /* [row][head][lane] */
+        for (int c0 = 0; c0 < C; c0 += 16)
+            for (int hh = 0; hh < 4; hh++) {
+                const float *w = Wg + (size_t)(h0 + (hh < hn ? hh : 0)) * C + c0;
+                for (int r = 0; r < 4; r++) {
+                    const float *xr = x + r * x_stride + c0;
+#pragma omp simd
+                    for (int l = 0; l < 16; l++)
+                        acc[r][hh][l] += (xr[l] - mean[r]) * w[l];
+                }
+            }
+        for (int r = 0; r < 4; r++)
+            for (int hh = 0; hh < hn; hh++)
+                y[r * y_row + (h0 + hh) * y_head] = inv[r] * sum16(acc[r][hh]) + t[h0 + hh];
+    }
+}
+
 /* Per row: one pass for the shifted sums (two independent chains), then the
  * dot products two heads per pass, so each pass has two reductions in flight.
  * Shifting by x[0] keeps var and the centred dots exact when the mean is
  * large against the spread. */
+static void ln_proj_row(float *y, int64_t y_head, const float *xr, int C, const float *Wg, const float *t, int H,
+                        float eps)
+{
+    const float x0 = xr[0];
+    float s1 = 0.0f, s2 = 0.0f;
+#pragma omp simd reduction(+ : s1, s2)
+    for (int c = 0; c < C; c++) {
+        const float d = xr[c] - x0;
+        s1 += d;
+        s2 += d * d;
+    }
+    const float md = s1 / (float)C; /* mean - x0 */
+    const float var = s2 / (float)C - md * md;
+    const float inv = 1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps);
+    const float mean = x0 + md;
+    for (int h = 0; h < H; h += 2) {
+        const float *w0 = Wg + (size_t)h * C, *w1 = h + 1 < H ? w0 + C : w0;
+        float d0 = 0.0f, d1 = 0.0f;
+#pragma omp simd reduction(+ : d0, d1)
+        for (int c = 0; c < C; c++) {
+            const float d = xr[c] - mean;
+            d0 += d * w0[c];
+            d1 += d * w1[c];
+        }
+        y[h * y_head] = inv * d0 + t[h];
+        if (h + 1 < H)
+            y[(h + 1) * y_head] = inv * d1 + t[h + 1];
+    }
+}
+
 void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
                      int C, const float *Wg, const float *t, int H, float eps)
 {
-    for (int64_t i = 0; i < rows; i++) {
-        const float *xr = x + i * x_stride;
-        const float x0 = xr[0];
-        float s1 = 0.0f, s2 = 0.0f;
-#pragma omp simd reduction(+ : s1, s2)
-        for (int c = 0; c < C; c++) {
-            const float d = xr[c] - x0;
-            s1 += d;
-            s2 += d * d;
-        }
-        const float md = s1 / (float)C; /* mean - x0 */
-        const float var = s2 / (float)C - md * md;
-        const float inv = 1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps);
-        const float mean = x0 + md;
-        for (int h = 0; h < H; h += 2) {
-            const float *w0 = Wg + (size_t)h * C, *w1 = h + 1 < H ? w0 + C : w0;
-            float d0 = 0.0f, d1 = 0.0f;
-#pragma omp simd reduction(+ : d0, d1)
-            for (int c = 0; c < C; c++) {
-                const float d = xr[c] - mean;
-                d0 += d * w0[c];
-                d1 += d * w1[c];
-            }
-            y[i * y_row + h * y_head] = inv * d0 + t[h];
-            if (h + 1 < H)
-                y[i * y_row + (h + 1) * y_head] = inv * d1 + t[h + 1];
-        }
-    }
+    int64_t i = 0;
+    if (C % 16 == 0)
+        for (; i + 4 <= rows; i += 4)
+            ln_proj_4rows(y + i * y_row, y_row, y_head, x + i * x_stride, x_stride, C, Wg, t, H, eps);
+    for (; i < rows; i++)
+        ln_proj_row(y + i * y_row, y_head, x + i * x_stride, C, Wg, t, H, eps);
 }

@@ -31,6 +31,11 @@ float fg_fast_softmax_biased_row(float *r, const float *b1, const float *b2, int
 void fg_ln_rows(float *y, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
                 const float *b, float eps);
 
+/* fg_ln_rows written transposed: y[c * ldy + i] for row i. tmp: [FG_LN_T_ROWS][C]. */
+#define FG_LN_T_ROWS 32
+void fg_ln_rows_t(float *y, int64_t ldy, const float *x, int64_t rows, int64_t x_stride, int64_t C, const float *g,
+                  const float *b, float eps, float *tmp);
+
 /* Linear(LN(x)) to a few outputs (attention biases) without writing LN(x):
  * y_h = inv * sum_c (x_c - mean) Wg[h][c] + t[h] with Wg = g * W and
  * t = W b folded once per forward by fg_ln_proj_fold (g, b may be NULL). Row

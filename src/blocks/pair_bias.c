@@ -14,6 +14,8 @@ static const fg_field FIELDS[] = {
 };
 #undef P
 
+static void release(void *self) { fg_attn_pair_bias_free(self); }
+
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
 {
@@ -21,7 +23,7 @@ static fg_status create(const void *params, const fg_block_dims *dims, fg_weight
     fg_wload l;
     fg_attn_pair_bias *m = fg_pf_layer_alloc(sizeof *m, &l, w, prefix, layer, "pair_bias", err);
     return m ? fg_pf_layer_done(m, fg_attn_pair_bias_init(m, &l, "", dims->c_s, dims->c_z, hp->num_heads,
-                                                          hp->compute_pair_bias), self)
+                                                          hp->compute_pair_bias), release, self)
              : FG_ERR_NOMEM;
 }
 
@@ -49,7 +51,12 @@ static fg_status forward(void *self, fg_block_io *io, fg_error *err)
     return st;
 }
 
-static void destroy(void *self) { free(self); }
+static void destroy(void *self)
+{
+    if (self)
+        release(self);
+    free(self);
+}
 
 static double flops(const void *self, int B, int N) { return B * fg_attn_pair_bias_flops(self, N); }
 

@@ -39,3 +39,12 @@ double fg_pair_stack_flops(const fg_pair_stack *p, int n)
            fg_tri_att_flops(&p->att_start, n) + fg_tri_att_flops(&p->att_end, n) +
            fg_transition_flops(&p->trans, (int64_t)n * n);
 }
+
+void fg_pair_stack_free(fg_pair_stack *p)
+{
+    fg_tri_mul_free(&p->mul_out);
+    fg_tri_mul_free(&p->mul_in);
+    fg_tri_att_free(&p->att_start);
+    fg_tri_att_free(&p->att_end);
+    fg_transition_free(&p->trans);
+}

@@ -77,6 +77,13 @@ fg_status fg_pairformer_layer_forward(const fg_pairformer_layer *p, fg_block_io 
     return st;
 }
 
+void fg_pairformer_layer_free(fg_pairformer_layer *p)
+{
+    fg_pair_stack_free(&p->pair);
+    fg_attn_pair_bias_free(&p->attn);
+    fg_transition_free(&p->node_trans);
+}
+
 double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n)
 {
     return B * (fg_pair_stack_flops(&p->pair, n) + fg_attn_pair_bias_flops(&p->attn, n) +
@@ -85,12 +92,14 @@ double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n)
 
 /* Block contract. */
 
+static void release(void *self) { fg_pairformer_layer_free(self); }
+
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
 {
     fg_wload l;
     fg_pairformer_layer *p = fg_pf_layer_alloc(sizeof *p, &l, w, prefix, layer, "pairformer", err);
-    return p ? fg_pf_layer_done(p, fg_pairformer_layer_init(p, &l, dims, params), self) : FG_ERR_NOMEM;
+    return p ? fg_pf_layer_done(p, fg_pairformer_layer_init(p, &l, dims, params), release, self) : FG_ERR_NOMEM;
 }
 
 static fg_status forward(void *self, fg_block_io *io, fg_error *err)
@@ -100,7 +109,12 @@ static fg_status forward(void *self, fg_block_io *io, fg_error *err)
     return fg_pairformer_layer_forward(self, io, err);
 }
 
-static void destroy(void *self) { free(self); }
+static void destroy(void *self)
+{
+    if (self)
+        release(self);
+    free(self);
+}
 
 static double flops(const void *self, int B, int N) { return fg_pairformer_layer_flops(self, B, N); }
 

@@ -34,6 +34,9 @@ typedef struct fg_tri_mul {
     const float *norm_out_w, *norm_out_b;/* [c] */
     const float *p_out, *g_out;          /* [c, c] */
     int block_rows;                      /* output rows per contraction block; 0 = automatic */
+    float *packed;                       /* owned: the four below */
+    const float *win_a, *win_b;          /* [2 c4][c]: p_in / g_in rows of a (b) interleaved by 4 (tri_mul.c) */
+    const float *g_out_t, *p_out_t;      /* [c][c]: transposed */
 } fg_tri_mul;
 
 /* TriangleAttentionStartingNode / EndingNode (gated MHA, no biases). */
@@ -45,6 +48,10 @@ typedef struct fg_tri_att {
     const float *wq, *wk, *wv, *wg;      /* [heads*dh, c] */
     const float *wo;                     /* [c, heads*dh] */
     int query_block;                     /* query rows per logits block; 0 = automatic */
+    float *packed;                       /* owned: the three below */
+    const float *wqkvg;                  /* [4 heads*dh, c]: wq, wk, wv, wg stacked */
+    const float *wo_t;                   /* [heads*dh, c]: wo transposed */
+    const float *fold;                   /* [heads, c] + [heads]: fg_ln_proj_fold of the bias linear */
 } fg_tri_att;
 
 /* Transition: fc3(silu(fc1(LN x)) * fc2(LN x)), no biases. */
@@ -53,6 +60,10 @@ typedef struct fg_transition {
     const float *ln_w, *ln_b;            /* [c] */
     const float *w1, *w2;                /* [hidden, c] */
     const float *w3;                     /* [c, hidden] */
+    int hidden_pad;                      /* hidden rounded up to 16 */
+    float *packed;                       /* owned: w12 then w3t */
+    const float *w12;                    /* [c, 2 hidden_pad]: 16 fc1 columns, then the same 16 of fc2, ... */
+    const float *w3t;                    /* [hidden_pad, c]: fc3 transposed, padding rows 0 */
 } fg_transition;
 
 /* AttentionPairBias: single-track attention biased by the edges. */
@@ -62,6 +73,10 @@ typedef struct fg_attn_pair_bias {
     const float *wq, *bq, *wk, *wv, *wg, *wo; /* [c_s, c_s]; bq [c_s] */
     const float *z_ln_w, *z_ln_b;        /* [c_z] (proj_z.0) */
     const float *wz;                     /* [heads, c_z] (proj_z.1) */
+    float *packed;                       /* owned: the three below */
+    const float *wqkvg_t;                /* [c_s, 4 c_s]: wq, wk, wv, wg transposed side by side */
+    const float *wo_t;                   /* [c_s, c_s]: wo transposed */
+    const float *fold;                   /* [heads, c_z] + [heads]: fg_ln_proj_fold of proj_z, or NULL */
 } fg_attn_pair_bias;
 
 /* Loaders: name is the module's prefix below the loader's own, e.g.
@@ -72,6 +87,12 @@ fg_status fg_tri_mul_init(fg_tri_mul *m, fg_wload *l, const char *name, int c, b
 fg_status fg_tri_att_init(fg_tri_att *m, fg_wload *l, const char *name, int c, int heads, int dh,
                           bool starting);
 fg_status fg_transition_init(fg_transition *m, fg_wload *l, const char *name, int c, int hidden);
+/* Modules own the weights they re-lay out at init (for fg_mm); these free
+ * them (safe on a zeroed or partly initialised module). */
+void fg_tri_mul_free(fg_tri_mul *m);
+void fg_tri_att_free(fg_tri_att *m);
+void fg_transition_free(fg_transition *m);
+void fg_attn_pair_bias_free(fg_attn_pair_bias *m);
 fg_status fg_attn_pair_bias_init(fg_attn_pair_bias *m, fg_wload *l, const char *name, int c_s, int c_z,
                                  int heads, bool compute_pair_bias);
 
@@ -153,6 +174,7 @@ fg_status fg_pair_stack_init(fg_pair_stack *p, fg_wload *l, int c_z, const fg_pa
 fg_status fg_pair_stack_forward(const fg_pair_stack *p, float *z, const float *edge_mask, int n,
                                 fg_arena *a, fg_error *err);
 double fg_pair_stack_flops(const fg_pair_stack *p, int n);
+void fg_pair_stack_free(fg_pair_stack *p);
 
 /* PairformerLayer: the edge stack, then s += attention(LN s, z); s += transition(s). */
 typedef struct fg_pairformer_layer {
@@ -169,6 +191,7 @@ fg_status fg_pairformer_layer_init(fg_pairformer_layer *p, fg_wload *l, const fg
                                    const fg_pairformer_params *hp);
 fg_status fg_pairformer_layer_forward(const fg_pairformer_layer *p, fg_block_io *io, fg_error *err);
 double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n);
+void fg_pairformer_layer_free(fg_pairformer_layer *p);
 
 /* Masks of item b from io, or all-ones / node_mask_i * node_mask_j when io has
  * none (taken from the arena). NULL only when the arena is out of memory. */
@@ -182,21 +205,13 @@ fg_status fg_pf_random_weights(fg_weights *w, const char *type, const char *pref
                                const fg_block_dims *dims, const void *params, uint64_t seed,
                                fg_error *err);
 
-/* Attention of nq query rows over n keys, one head (single-threaded):
- * o[i][0..dh) = softmax_j(((q_i.k_j) / div + b1[i][j]) + b2[i][j]) . v_j, the
- * sums in this order (it decides what fully masked rows give). b1 / b2 rows
- * advance by b1_step / b2_step per query (0: one row for all); div == 1 skips
- * the division. s: [nq][n] and inv: [nq] scratch. */
-void fg_pf_attend(const float *q, int64_t ldq, const float *k, const float *v, int64_t ldkv, int nq, int n,
-                  int dh, float div, const float *b1, int64_t b1_step, const float *b2, int64_t b2_step,
-                  float *s, float *inv, float *o, int64_t ldo);
-
-/* Block-type create helpers: a layer object plus a loader on
+/* Block-type create helpers: a zeroed layer object plus a loader on
  * "<prefix>layers.<layer>." (NULL and err set when out of memory), and the
- * tail of create (stores p in *self, or frees it when st failed). */
+ * tail of create (stores p in *self, or releases it with release(p) and
+ * free when st failed). */
 void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *prefix, int layer,
                         const char *type, fg_error *err);
-fg_status fg_pf_layer_done(void *p, fg_status st, void **self);
+fg_status fg_pf_layer_done(void *p, fg_status st, void (*release)(void *p), void **self);
 
 /* Threads the OpenMP loops of a forward may use (sizes per-thread scratch). */
 int fg_pf_threads(void);

@@ -1,4 +1,6 @@
 /* Small helpers shared by the Pairformer-family modules and block types. */
+#include "blocks/pf_wide.h"
+
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ const float *fg_pf_edge_mask(const fg_block_io *io, int b, fg_arena *a)
 void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *prefix, int layer,
                         const char *type, fg_error *err)
 {
-    void *p = malloc(size);
+    void *p = calloc(1, size);
     if (!p) {
         fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", type);
         return NULL;
@@ -50,32 +52,13 @@ void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *pre
     return p;
 }
 
-fg_status fg_pf_layer_done(void *p, fg_status st, void **self)
+fg_status fg_pf_layer_done(void *p, fg_status st, void (*release)(void *p), void **self)
 {
     if (st != FG_OK) {
+        release(p);
         free(p);
         return st;
     }
     *self = p;
     return FG_OK;
-}
-
-void fg_pf_attend(const float *q, int64_t ldq, const float *k, const float *v, int64_t ldkv, int nq, int n,
-                  int dh, float div, const float *b1, int64_t b1_step, const float *b2, int64_t b2_step,
-                  float *s, float *inv, float *o, int64_t ldo)
-{
-    fg_gemm(false, true, nq, n, dh, 1.0f, q, ldq, k, ldkv, 0.0f, s, n);
-    for (int i = 0; i < nq; i++) {
-        float *row = s + (size_t)i * n;
-        if (div != 1.0f) {
-#pragma omp simd
-            for (int j = 0; j < n; j++)
-                row[j] /= div;
-        }
-        inv[i] = fg_fast_softmax_biased_row(row, b1 + i * b1_step, b2 + i * b2_step, n);
-    }
-    fg_gemm(false, false, nq, dh, n, 1.0f, s, n, v, ldkv, 0.0f, o, ldo);
-    for (int i = 0; i < nq; i++)
-        for (int e = 0; e < dh; e++)
-            o[(size_t)i * ldo + e] *= inv[i];
 }

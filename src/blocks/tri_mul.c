@@ -1,18 +1,41 @@
 /* Triangle multiplication (outgoing / incoming). The contraction
- * x_ij = sum_k a_ik b_jk (or a_ki b_kj) is one sgemm per channel, so a and b
- * are laid out channel-major ([c][i][k]) straight out of the input projection,
- * whose epilogue also applies the gate and the mask. The contraction runs in
- * blocks of output rows; each block is transposed back to channels-last,
- * normalised, projected, gated and written. Nothing of size N^3 exists. */
+ * x_ij = sum_k a_ik b_jk (or a_ki b_kj) is one product per channel, so a and
+ * b are laid out channel-major: A[ch][q], B[ch][q] over the N^2 positions in
+ * the order each product reads them (b of the outgoing form with its two
+ * position indices swapped, so that its rows are k). The input projection
+ * produces them in that layout directly, as W_in (LN z)^T over tiles of
+ * positions, with the gate sigmoid(g_in) and the mask applied in its
+ * epilogue. The contraction runs in blocks of output rows; each block is
+ * normalised over channels, projected back to channels-last by p_out and
+ * gated by sigmoid(g_out(LN_in z)) as it is added to the output. Nothing of
+ * size N^3 exists. All products are fg_mm on weights re-laid out at init;
+ * one parallel region, with the work split into fixed tiles. */
+#include "blocks/pf_wide.h"
+
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
-#include "framegen/ops.h"
+#include "blocks/pf_mm.h"
 
-#define TILE 128 /* positions per projection / output tile */
+#define TILE 64 /* positions per projection / output tile */
+
+static int c4(int c) { return (int)fg_mm_round_up(c, 4); }
+
+/* win: 8-row blocks of 4 p_in rows then the same 4 g_in rows (rows ch0 + 0..c-1
+ * of each; zero past c), the row pairs of FG_MM_GATE_ROWS. */
+static void pack_in(float *win, const float *p_in, const float *g_in, int c, int ch0)
+{
+    memset(win, 0, sizeof(float) * 2 * (size_t)c4(c) * c);
+    for (int ch = 0; ch < c; ch++) {
+        const int row = (ch / 4) * 8 + ch % 4;
+        memcpy(win + (size_t)row * c, p_in + (size_t)(ch0 + ch) * c, sizeof(float) * c);
+        memcpy(win + (size_t)(row + 4) * c, g_in + (size_t)(ch0 + ch) * c, sizeof(float) * c);
+    }
+}
 
 fg_status fg_tri_mul_init(fg_tri_mul *m, fg_wload *l, const char *name, int c, bool outgoing)
 {
@@ -28,7 +51,25 @@ fg_status fg_tri_mul_init(fg_tri_mul *m, fg_wload *l, const char *name, int c, b
     m->norm_out_b = fg_wl_1d(l, fg_pf_name(b, sizeof b, name, "norm_out.bias"), c);
     m->p_out = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "p_out.weight"), c, c);
     m->g_out = fg_wl_2d(l, fg_pf_name(b, sizeof b, name, "g_out.weight"), c, c);
-    return l->st;
+    if (l->st != FG_OK)
+        return l->st;
+    const size_t win = 2 * (size_t)c4(c) * c, sq = (size_t)c * c;
+    m->packed = malloc(sizeof(float) * (2 * win + 2 * sq));
+    if (!m->packed)
+        return l->st = fg_error_set(l->err, FG_ERR_NOMEM, "%s%s: out of memory for packed weights", l->prefix, name);
+    float *win_a = m->packed, *win_b = win_a + win, *g_out_t = win_b + win, *p_out_t = g_out_t + sq;
+    pack_in(win_a, m->p_in, m->g_in, c, 0);
+    pack_in(win_b, m->p_in, m->g_in, c, c);
+    fg_mm_pack_t(g_out_t, c, m->g_out, c, c);
+    fg_mm_pack_t(p_out_t, c, m->p_out, c, c);
+    m->win_a = win_a, m->win_b = win_b, m->g_out_t = g_out_t, m->p_out_t = p_out_t;
+    return FG_OK;
+}
+
+void fg_tri_mul_free(fg_tri_mul *m)
+{
+    free(m->packed);
+    m->packed = NULL;
 }
 
 double fg_tri_mul_flops(const fg_tri_mul *m, int n)
@@ -45,52 +86,67 @@ static int block_rows(const fg_tri_mul *m, int n)
     return r < 1 ? 1 : r > n ? n : r;
 }
 
-/* LN_in -> p_in * sigmoid(g_in) * mask -> A, B channel-major [c][P]. The
- * products are taken as W (LN x)^T, so they come out channel-major and p_in's
- * go straight into A and B; the gate and mask are applied there in place. */
-static void project(const fg_tri_mul *m, const float *z, const float *mask, int64_t P, float *A,
-                    float *B, float *tiles)
+/* One projection tile: cnt positions of line `line` from offset off, in the
+ * order q = line * n + off + t. swapped: position (off + t, line) of z (the
+ * outgoing b); else (line, off + t). */
+typedef struct proj_tile {
+    int line, off, cnt;
+    bool swapped;
+} proj_tile;
+
+/* The tile's columns of A (rows = 2 c4 of win) or, with both, of A and B
+ * (B follows A in memory; win_b follows win_a). lnt [c][TILE], mv [TILE],
+ * tmp [FG_LN_T_ROWS][c]. */
+static void project_tile(const fg_tri_mul *m, const float *z, const float *mask, int n, const proj_tile *t,
+                         const float *win, bool both, float *dst, float *lnt, float *mv, float *tmp)
 {
     const int c = m->c;
-    const int64_t ntiles = (P + TILE - 1) / TILE;
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < ntiles; t++) {
-        float *ln = tiles + (size_t)omp_get_thread_num() * TILE * 5 * c; /* [TILE][c] */
-        float *g = ln + (size_t)TILE * c;                                 /* [2c][TILE] */
-        const int64_t p0 = t * TILE;
-        const int rows = (int)(P - p0 < TILE ? P - p0 : TILE);
-        fg_ln_rows(ln, z + p0 * c, rows, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
-        fg_gemm(false, true, c, rows, c, 1.0f, m->p_in, c, ln, c, 0.0f, A + p0, P);
-        fg_gemm(false, true, c, rows, c, 1.0f, m->p_in + (size_t)c * c, c, ln, c, 0.0f, B + p0, P);
-        fg_gemm(false, true, 2 * c, rows, c, 1.0f, m->g_in, c, ln, c, 0.0f, g, TILE);
-        for (int j = 0; j < 2 * c; j++) {
-            float *dst = (j < c ? A + (int64_t)j * P : B + (int64_t)(j - c) * P) + p0;
-            const float *gj = g + (size_t)j * TILE, *mk = mask + p0;
-#pragma omp simd
-            for (int r = 0; r < rows; r++)
-                dst[r] = dst[r] * fg_fast_sigmoidf(gj[r]) * mk[r];
-        }
-    }
+    const int64_t P = (int64_t)n * n;
+    const int64_t p0 = t->swapped ? (int64_t)t->off * n + t->line : (int64_t)t->line * n + t->off;
+    const int64_t step = t->swapped ? n : 1; /* between positions of the tile */
+    fg_ln_rows_t(lnt, TILE, z + p0 * c, t->cnt, step * c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS, tmp);
+    for (int q = 0; mask && q < t->cnt; q++)
+        mv[q] = mask[p0 + q * step];
+    fg_mm mm = {win, c, 1, lnt, TILE, (both ? 4 : 2) * (int64_t)c4(c), c, t->cnt,
+                dst + (int64_t)t->line * n + t->off, P, FG_MM_GATE_ROWS, mask ? mv : NULL, 0};
+    fg_mm_run(&mm);
 }
 
-/* X[ch][i - i0][j] for output rows i0 .. i0 + rows - 1, one sgemm per channel. */
-static void contract(const fg_tri_mul *m, const float *A, const float *B, int n, int i0, int rows,
+/* Projection tiles: n * segs of them over the positions in natural order,
+ * each doing a and b, for the incoming form; for the outgoing form tiles
+ * 0 .. n * segs - 1 do a and the next n * segs do b in swapped order. */
+static int64_t proj_tiles(const fg_tri_mul *m, int n)
+{
+    return (m->outgoing ? 2 : 1) * (int64_t)n * ((n + TILE - 1) / TILE);
+}
+
+static void project(const fg_tri_mul *m, const float *z, const float *mask, int n, int64_t u, float *A, float *B,
+                    float *scratch)
+{
+    const int c = m->c, segs = (n + TILE - 1) / TILE;
+    const int64_t per = (int64_t)n * segs;
+    const bool is_b = u >= per;
+    const int64_t v = is_b ? u - per : u;
+    proj_tile t = {(int)(v / segs), (int)(v % segs) * TILE, 0, is_b};
+    t.cnt = n - t.off < TILE ? n - t.off : TILE;
+    float *lnt = scratch, *mv = lnt + (size_t)TILE * c, *tmp = mv + TILE; /* [c][TILE], [TILE], [32][c] */
+    project_tile(m, z, mask, n, &t, is_b ? m->win_b : m->win_a, !m->outgoing, is_b ? B : A, lnt, mv, tmp);
+}
+
+/* X[ch][i - i0][j] of output rows i0 .. i0 + rows - 1 for channel ch. */
+static void contract(const fg_tri_mul *m, const float *A, const float *B, int n, int i0, int rows, int ch,
                      float *X)
 {
     const int64_t P = (int64_t)n * n;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < m->c; ch++) {
-        const float *a = A + ch * P, *b = B + ch * P;
-        float *x = X + (int64_t)ch * rows * n;
-        if (m->outgoing)
-            fg_gemm(false, true, rows, n, n, 1.0f, a + (int64_t)i0 * n, n, b, n, 0.0f, x, n);
-        else
-            fg_gemm(true, false, rows, n, n, 1.0f, a + i0, n, b, n, 0.0f, x, n);
-    }
+    const float *a = A + ch * P + (m->outgoing ? (int64_t)i0 * n : i0);
+    fg_mm mm = {a, m->outgoing ? n : 1, m->outgoing ? 1 : n, B + ch * P, n, rows, n, n,
+                X + (int64_t)ch * rows * n, n, FG_MM_STORE, NULL, 0};
+    fg_mm_run(&mm);
 }
 
-/* LayerNorm over the channels of a channel-major block: y[ch][q] for the
- * cnt positions q of x[ch][q] (row stride ldx). Vectorised across positions. */
+/* LayerNorm over the channels of a channel-major block: y[ch][q] ([c][TILE])
+ * for the cnt positions q of x[ch][q] (row stride ldx). Vectorised across
+ * positions. */
 static void ln_channels(float *y, const float *x, int64_t ldx, int c, int cnt, const float *g,
                         const float *b, float *mean, float *inv)
 {
@@ -121,36 +177,23 @@ static void ln_channels(float *y, const float *x, int64_t ldx, int c, int cnt, c
     }
 }
 
-/* out (+)= p_out(LN_out(x)) * sigmoid(g_out(LN_in(z))) for the block's
- * positions; p_out's product (LN x)^T p_out^T turns the channel-major block
- * back into channels-last. */
-static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, int i0, int rows,
-                   float *out, bool accumulate, float *tiles)
+/* Output tile t of the block of rows i0..: out (+)= p_out(LN_out(x)) *
+ * sigmoid(g_out(LN_in(z))) for its positions; p_out reads the channel-major
+ * block transposed, so its product comes out channels-last. */
+static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, int i0, int rows, int64_t t,
+                   float *out, bool accumulate, float *scratch)
 {
     const int c = m->c;
-    const int64_t Q = (int64_t)rows * n, base = (int64_t)i0 * n;
-    const int64_t ntiles = (Q + TILE - 1) / TILE;
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < ntiles; t++) {
-        float *tx = tiles + (size_t)omp_get_thread_num() * TILE * 5 * c; /* [c][TILE] */
-        float *ty = tx + (size_t)TILE * c, *tg = ty + (size_t)TILE * c;   /* [TILE][c] */
-        float *mean = tg + (size_t)TILE * c, *inv = mean + TILE;          /* [TILE] */
-        const int64_t q0 = t * TILE;
-        const int cnt = (int)(Q - q0 < TILE ? Q - q0 : TILE);
-        ln_channels(tx, X + q0, Q, c, cnt, m->norm_out_w, m->norm_out_b, mean, inv);
-        fg_gemm(true, true, cnt, c, c, 1.0f, tx, TILE, m->p_out, c, 0.0f, ty, c);
-        fg_ln_rows(tx, z + (base + q0) * c, cnt, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
-        fg_gemm(false, true, cnt, c, c, 1.0f, tx, c, m->g_out, c, 0.0f, tg, c);
-        float *dst = out + (base + q0) * c;
-        const int64_t len = (int64_t)cnt * c;
-        if (accumulate) {
-#pragma omp simd
-            for (int64_t i = 0; i < len; i++)
-                dst[i] += ty[i] * fg_fast_sigmoidf(tg[i]);
-        } else {
-            fg_fast_mul_sigmoid(dst, ty, tg, len);
-        }
-    }
+    const int64_t Q = (int64_t)rows * n, q0 = t * TILE, p0 = (int64_t)i0 * n + q0;
+    const int cnt = (int)(Q - q0 < TILE ? Q - q0 : TILE);
+    float *xn = scratch, *ln = xn + (size_t)TILE * c, *g = ln + (size_t)TILE * c; /* [c][TILE], [TILE][c] x2 */
+    float *mean = g + (size_t)TILE * c, *inv = mean + TILE;                       /* [TILE] */
+    ln_channels(xn, X + q0, Q, c, cnt, m->norm_out_w, m->norm_out_b, mean, inv);
+    fg_ln_rows(ln, z + p0 * c, cnt, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
+    fg_mm gate = {ln, c, 1, m->g_out_t, c, cnt, c, c, g, c, FG_MM_SIGMOID, NULL, 0};
+    fg_mm_run(&gate);
+    fg_mm proj = {xn, 1, TILE, m->p_out_t, c, cnt, c, c, out + p0 * c, c, accumulate ? FG_MM_MUL_ADD : FG_MM_MUL, g, c};
+    fg_mm_run(&proj);
 }
 
 fg_status fg_tri_mul_forward(const fg_tri_mul *m, const float *z, const float *mask, int n, float *out,
@@ -160,20 +203,33 @@ fg_status fg_tri_mul_forward(const fg_tri_mul *m, const float *z, const float *m
         return FG_OK;
     const int c = m->c, br = block_rows(m, n);
     const int64_t P = (int64_t)n * n;
+    const size_t per_thread = (size_t)TILE * (3 * (size_t)c + 2) + (size_t)FG_LN_T_ROWS * c;
     fg_arena_mark mk = fg_arena_save(a);
-    float *A = fg_arena_floats(a, (size_t)c * P);                  /* [c][n][n] */
-    float *B = fg_arena_floats(a, (size_t)c * P);                  /* [c][n][n] */
-    float *X = fg_arena_floats(a, (size_t)c * br * n);             /* [c][br][n] */
-    float *tiles = fg_arena_floats(a, (size_t)fg_pf_threads() * TILE * 5 * c);
-    if (!A || !B || !X || !tiles) {
+    float *A = fg_arena_floats(a, 2 * (size_t)c4(c) * P);               /* [c4][P], then B [c4][P] */
+    float *B = A ? A + (size_t)c4(c) * P : NULL;
+    float *X = fg_arena_floats(a, (size_t)c * br * n);                  /* [c][br][n] */
+    float *scratch = fg_arena_floats(a, (size_t)fg_pf_threads() * per_thread);
+    if (!A || !B || !X || !scratch) {
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "triangle multiplication: out of memory (N=%d, c=%d)", n, c);
     }
-    project(m, z, mask, P, A, B, tiles);
-    for (int i0 = 0; i0 < n; i0 += br) {
-        int rows = n - i0 < br ? n - i0 : br;
-        contract(m, A, B, n, i0, rows, X);
-        finish(m, z, X, n, i0, rows, out, accumulate, tiles);
+    const int64_t nproj = proj_tiles(m, n);
+#pragma omp parallel
+    {
+        float *mine = scratch + (size_t)omp_get_thread_num() * per_thread;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t u = 0; u < nproj; u++)
+            project(m, z, mask, n, u, A, B, mine);
+        for (int i0 = 0; i0 < n; i0 += br) {
+            const int rows = n - i0 < br ? n - i0 : br;
+            const int64_t ntiles = ((int64_t)rows * n + TILE - 1) / TILE;
+#pragma omp for schedule(dynamic, 1)
+            for (int ch = 0; ch < c; ch++)
+                contract(m, A, B, n, i0, rows, ch, X);
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t t = 0; t < ntiles; t++)
+                finish(m, z, X, n, i0, rows, t, out, accumulate, mine);
+        }
     }
     fg_arena_restore(a, mk);
     return FG_OK;
