@@ -82,6 +82,9 @@ typedef struct fg_edge_trans {
     const float *fin_w, *fin_b;     /* [c_z, hid], [c_z] final_layer */
     const float *ln_g, *ln_b;       /* [c_z] layer_norm */
     float *w_node;                  /* [2 hid, d]: node columns (n_i; n_j) of trunk.0 */
+    float **packed;                 /* n_layers + 1 panel-packed transposed weights (core/pgemm.h):
+                                       the z columns of trunk.0 [c_z -> hid], trunk.<2k> [hid -> hid],
+                                       final_layer [hid -> c_z] */
 } fg_edge_trans;
 
 /* prefix: e.g. "trunk.edge_transition_0.". */
