@@ -15,6 +15,7 @@
 
 #include "blocks/ipa_parts.h"
 #include "core/pgemm.h"
+#include "core/rowops.h"
 #include "framegen/ops.h"
 
 #define LN_EPS 1e-5f
@@ -176,14 +177,16 @@ static void et_rows(const et_ctx *c, int64_t p0, int m, float *h1, float *h2, fl
     const fg_pgemm_epi fin = {e->fin_b, NULL, false};
     fg_pgemm_rows(out, cz, h1, hid, m, e->packed[L], hid, cz, &fin);
     float *zc = c->z + p0 * cz;
-    fg_layernorm(zc, out, e->ln_g, e->ln_b, m, cz, LN_EPS);
-    if (c->edge_mask)
-        for (int r = 0; r < m; r++) {
+    for (int r = 0; r < m; r++) {
+        float *zr = zc + (size_t)r * cz;
+        fg_layernorm_row(zr, out + (size_t)r * cz, e->ln_g, e->ln_b, cz, LN_EPS);
+        if (c->edge_mask) {
             const float mk = c->edge_mask[p0 + r];
 #pragma omp simd
             for (int o = 0; o < cz; o++)
-                zc[(size_t)r * cz + o] *= mk;
+                zr[o] *= mk;
         }
+    }
 }
 
 fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z,

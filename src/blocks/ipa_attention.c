@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
+#include "core/pgemm.h"
 #include "framegen/ops.h"
 #include "framegen/rigid.h"
 
@@ -255,7 +256,10 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
     }
-    fg_linear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P);
+    if (!fg_plinear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P, false, scratch)) {
+        fg_arena_restore(scratch, mark);
+        return fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
+    }
     ipa_prepare(a, &ws, rots, trans);
     const int nblk = (N + ws.RB - 1) / ws.RB;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -263,9 +267,9 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
         float *tb = ws.tbuf + ws.tbuf_floats * (size_t)omp_get_thread_num();
         ipa_block(a, &ws, z, rots, trans, mask, task / nblk, (task % nblk) * ws.RB, tb);
     }
-    fg_linear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s);
+    const bool ok = fg_plinear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s, false, scratch);
     fg_arena_restore(scratch, mark);
-    return FG_OK;
+    return ok ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
 }
 
 double fg_ipa_attn_flops(const fg_ipa_attn *a, int B, int N)
