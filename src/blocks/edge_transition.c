@@ -39,16 +39,12 @@ static bool pack_weights(fg_edge_trans *e)
 {
     const int L = e->n_layers, hid = e->hid, cz = e->c_z;
     e->packed = calloc((size_t)L + 1, sizeof *e->packed);
-    if (!e->packed)
-        return false;
-    for (int k = 0; k <= L; k++) {
-        const int K = k == 0 ? cz : hid, N = k == L ? cz : hid;
-        e->packed[k] = aligned_alloc(64, ((size_t)fg_pgemm_packed_floats(K, N) * sizeof(float) + 63) / 64 * 64);
+    for (int k = 0; e->packed && k <= L; k++) {
+        e->packed[k] = fg_pgemm_pack_new(k == L ? e->fin_w : e->tw[k], hid, true, k == 0 ? cz : hid, k == L ? cz : hid);
         if (!e->packed[k])
             return false;
-        fg_pgemm_pack(e->packed[k], k == L ? e->fin_w : e->tw[k], hid, true, K, N);
     }
-    return true;
+    return e->packed != NULL;
 }
 
 fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix, int c_s, int c_z,

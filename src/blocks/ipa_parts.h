@@ -26,6 +26,8 @@ typedef struct fg_ipa_attn {
     const float *w_out;   /* [c_s, H*(C + 4 Pv + cz4)] linear_out */
     const float *b_out;   /* [c_s] */
     float *head_w;        /* [H] softplus(head_weights) * sqrt(1 / (3 Pq 9/2)) */
+    float *lb_packed;     /* linear_b^T [c_z, H] and down_z^T [c_z, cz4] in panels (core/pgemm.h) */
+    float *dz_packed;
 } fg_ipa_attn;
 
 /* prefix: the module's own prefix, e.g. "" or "trunk.ipa_0.impl.". */

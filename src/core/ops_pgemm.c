@@ -6,6 +6,7 @@
  * and are stored under a column mask. Rows past the end of a partial block
  * repeat the last row and are not stored. */
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/pgemm.h"
@@ -100,6 +101,15 @@ static void pack_part(float *bp, const float *b, int64_t ldb, bool trans, int64_
 void fg_pgemm_pack(float *bp, const float *b, int64_t ldb, bool trans, int64_t K, int64_t N)
 {
     pack_part(bp, b, ldb, trans, K, N, 0, (N + NR - 1) / NR, 0, K);
+}
+
+float *fg_pgemm_pack_new(const float *b, int64_t ldb, bool trans, int64_t K, int64_t N)
+{
+    const size_t bytes = ((size_t)fg_pgemm_packed_floats(K, N) * sizeof(float) + 63) / 64 * 64;
+    float *bp = aligned_alloc(64, bytes ? bytes : 64);
+    if (bp)
+        fg_pgemm_pack(bp, b, ldb, trans, K, N);
+    return bp;
 }
 
 #if defined(__AVX512F__)

@@ -38,6 +38,9 @@ int64_t fg_pgemm_packed_floats(int64_t K, int64_t N);
  * trans (an nn.Linear weight W[N, K] gives B = W^T). */
 void fg_pgemm_pack(float *bp, const float *b, int64_t ldb, bool trans, int64_t K, int64_t N);
 
+/* A packed copy in new 64-byte aligned memory (free() it), or NULL when out of memory. */
+float *fg_pgemm_pack_new(const float *b, int64_t ldb, bool trans, int64_t K, int64_t N);
+
 /* What a block does with its sums before storing them. */
 typedef struct fg_pgemm_epi {
     const float *col_bias; /* [N] added per column, or NULL */
