@@ -2,21 +2,50 @@
  * cost of the trunk. Its input x_ij = [z_ij, n_i, n_j] is never built: the
  * node columns of the first layer are applied once per residue
  * (x W0^T = z W0z^T + n_i W0i^T + n_j W0j^T), and the "+ x" before the final
- * layer is added in the last ReLU pass. Pairs are processed in fixed chunks
- * that stay in cache, one chunk per task, each GEMM single-threaded inside
- * the parallel loop; bias, ReLU, residual and LayerNorm are fused passes over
- * the chunk. */
-#include <math.h>
+ * layer is added to the last hidden rows. A few pairs at a time (one register
+ * block of rows) go through every layer while their hidden rows stay in L1:
+ * panel products (core/pgemm.h) against weights packed once at load, biases
+ * and ReLUs in registers, the node terms, "+ x" and the LayerNorm as passes
+ * over the block's rows. Tasks are fixed runs of pairs; no result depends on
+ * the thread count. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
+#include "core/pgemm.h"
+#include "core/rowops.h"
 #include "framegen/ops.h"
 
 #define LN_EPS 1e-5f
-#define ET_CHUNK 256 /* pairs per task: fixed, so results never depend on the thread count */
+/* Pairs per task, which go through the layers together: their hidden rows
+ * (2 x 96 KiB at hid 384) stay in L2 while each weight panel is read once
+ * for all of them (8 pairs at a time ran 15% slower: the weights, 1 MiB per
+ * transition, came from L3 every 8 pairs). 64 tasks at N = 64: enough to
+ * balance 16 threads. */
+#define ET_ROWS 64
+
+static void free_packed(fg_edge_trans *e)
+{
+    for (int k = 0; e->packed && k <= e->n_layers; k++)
+        free(e->packed[k]);
+    free(e->packed);
+    e->packed = NULL;
+}
+
+/* Transposed panel copies of the layers' weights: z columns of trunk.0, trunk.<2k>, final_layer. */
+static bool pack_weights(fg_edge_trans *e)
+{
+    const int L = e->n_layers, hid = e->hid, cz = e->c_z;
+    e->packed = calloc((size_t)L + 1, sizeof *e->packed);
+    for (int k = 0; e->packed && k <= L; k++) {
+        e->packed[k] = fg_pgemm_pack_new(k == L ? e->fin_w : e->tw[k], hid, true, k == 0 ? cz : hid, k == L ? cz : hid);
+        if (!e->packed[k])
+            return false;
+    }
+    return e->packed != NULL;
+}
 
 fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix, int c_s, int c_z,
                              int dilation, int n_layers, fg_error *err)
@@ -60,11 +89,16 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
         memcpy(e->w_node + (size_t)(hid + o) * d, e->tw[0] + (size_t)o * hid + c_z + d,
                (size_t)d * sizeof(float));
     }
+    if (!pack_weights(e)) {
+        fg_edge_trans_free(e);
+        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
+    }
     return FG_OK;
 }
 
 void fg_edge_trans_free(fg_edge_trans *e)
 {
+    free_packed(e);
     free(e->tw), free(e->tb), free(e->w_node);
     e->tw = e->tb = NULL;
     e->w_node = NULL;
@@ -79,78 +113,76 @@ typedef struct et_ctx {
     const float *edge_mask;
 } et_ctx;
 
-/* h = relu(h + bias + node terms of pair p); then h += x_p when this is the last trunk layer. */
-static void et_epilogue(const et_ctx *c, float *h, const float *bias, int64_t p0, int m, int first,
-                        int last)
+/* Residues i and j (rows of n) of pair p. */
+static void pair_nodes(int64_t p, int N, int64_t *bi, int64_t *bj)
 {
-    const fg_edge_trans *e = c->e;
-    const int hid = e->hid, cz = e->c_z, d = e->d, N = c->N;
+    *bi = p / N;
+    *bj = (p / ((int64_t)N * N)) * N + p % N;
+}
+
+/* First layer: h = relu(h + n_i W0i^T + n_j W0j^T) (the bias is already in h). */
+static void et_node_terms(const et_ctx *c, float *h, int64_t p0, int m)
+{
+    const int hid = c->e->hid;
     for (int r = 0; r < m; r++) {
-        const int64_t p = p0 + r, bi = p / N, bj = (p / ((int64_t)N * N)) * N + p % N;
+        int64_t bi, bj;
+        pair_nodes(p0 + r, c->N, &bi, &bj);
+        const float *ni = c->nw + bi * 2 * hid, *nj = c->nw + bj * 2 * hid + hid;
         float *hr = h + (size_t)r * hid;
-        if (first) {
-            const float *ni = c->nw + bi * 2 * hid, *nj = c->nw + bj * 2 * hid + hid;
 #pragma omp simd
-            for (int o = 0; o < hid; o++) {
-                float v = hr[o] + bias[o] + ni[o] + nj[o];
-                hr[o] = v > 0.0f ? v : 0.0f;
-            }
-        } else {
-#pragma omp simd
-            for (int o = 0; o < hid; o++) {
-                float v = hr[o] + bias[o];
-                hr[o] = v > 0.0f ? v : 0.0f;
-            }
-        }
-        if (last) {
-            const float *zr = c->z + p * cz, *ni = c->n + bi * d, *nj = c->n + bj * d;
-            for (int o = 0; o < cz; o++)
-                hr[o] += zr[o];
-            for (int o = 0; o < d; o++)
-                hr[cz + o] += ni[o], hr[cz + d + o] += nj[o];
+        for (int o = 0; o < hid; o++) {
+            const float v = hr[o] + ni[o] + nj[o];
+            hr[o] = v > 0.0f ? v : 0.0f;
         }
     }
 }
 
-/* z rows of the chunk <- LayerNorm(out + final bias) * edge_mask. */
-static void et_finish(const et_ctx *c, const float *out, int64_t p0, int m)
+/* After the last layer: h += x_p = [z_p, n_i, n_j]. */
+static void et_add_input(const et_ctx *c, float *h, int64_t p0, int m)
 {
-    const fg_edge_trans *e = c->e;
-    const int cz = e->c_z;
+    const int hid = c->e->hid, cz = c->e->c_z, d = c->e->d;
     for (int r = 0; r < m; r++) {
-        const float *v = out + (size_t)r * cz;
-        float *zr = c->z + (p0 + r) * cz;
-        double mean = 0.0, var = 0.0;
+        int64_t bi, bj;
+        pair_nodes(p0 + r, c->N, &bi, &bj);
+        const float *zr = c->z + (p0 + r) * cz, *ni = c->n + bi * d, *nj = c->n + bj * d;
+        float *hr = h + (size_t)r * hid;
+#pragma omp simd
         for (int o = 0; o < cz; o++)
-            mean += v[o] + e->fin_b[o];
-        mean /= cz;
-        for (int o = 0; o < cz; o++) {
-            double dv = v[o] + e->fin_b[o] - mean;
-            var += dv * dv;
-        }
-        const float inv = (float)(1.0 / sqrt(var / cz + (double)LN_EPS)), mu = (float)mean;
-        const float mk = c->edge_mask ? c->edge_mask[p0 + r] : 1.0f;
-        for (int o = 0; o < cz; o++)
-            zr[o] = (((v[o] + e->fin_b[o]) - mu) * inv * e->ln_g[o] + e->ln_b[o]) * mk;
+            hr[o] += zr[o];
+#pragma omp simd
+        for (int o = 0; o < d; o++)
+            hr[cz + o] += ni[o], hr[cz + d + o] += nj[o];
     }
 }
 
-static void et_chunk(const et_ctx *c, int64_t p0, int m, float *h1, float *h2, float *out)
+/* Pairs p0..p0+m-1 (m <= ET_ROWS) through every layer; z rows replaced at the end. */
+static void et_rows(const et_ctx *c, int64_t p0, int m, float *h1, float *h2, float *out)
 {
     const fg_edge_trans *e = c->e;
     const int hid = e->hid, cz = e->c_z, L = e->n_layers;
-    const float *zc = c->z + p0 * cz;
-    /* first layer: only the z columns of trunk.0 (leading dimension hid) */
-    fg_gemm(false, true, m, hid, cz, 1.0f, zc, cz, e->tw[0], hid, 0.0f, h1, hid);
-    et_epilogue(c, h1, e->tb[0], p0, m, 1, L == 1);
+    const fg_pgemm_epi first = {e->tb[0], NULL, false};
+    fg_pgemm_rows(h1, hid, c->z + p0 * cz, cz, m, e->packed[0], cz, hid, &first);
+    et_node_terms(c, h1, p0, m);
     for (int k = 1; k < L; k++) {
-        fg_gemm(false, true, m, hid, hid, 1.0f, h1, hid, e->tw[k], hid, 0.0f, h2, hid);
-        et_epilogue(c, h2, e->tb[k], p0, m, 0, k == L - 1);
+        const fg_pgemm_epi mid = {e->tb[k], NULL, true};
+        fg_pgemm_rows(h2, hid, h1, hid, m, e->packed[k], hid, hid, &mid);
         float *t = h1;
         h1 = h2, h2 = t;
     }
-    fg_gemm(false, true, m, cz, hid, 1.0f, h1, hid, e->fin_w, hid, 0.0f, out, cz);
-    et_finish(c, out, p0, m);
+    et_add_input(c, h1, p0, m);
+    const fg_pgemm_epi fin = {e->fin_b, NULL, false};
+    fg_pgemm_rows(out, cz, h1, hid, m, e->packed[L], hid, cz, &fin);
+    float *zc = c->z + p0 * cz;
+    for (int r = 0; r < m; r++) {
+        float *zr = zc + (size_t)r * cz;
+        fg_layernorm_row(zr, out + (size_t)r * cz, e->ln_g, e->ln_b, cz, LN_EPS);
+        if (c->edge_mask) {
+            const float mk = c->edge_mask[p0 + r];
+#pragma omp simd
+            for (int o = 0; o < cz; o++)
+                zr[o] *= mk;
+        }
+    }
 }
 
 fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z,
@@ -159,25 +191,25 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
 {
     const int64_t BN = (int64_t)B * N, pairs = BN * N;
     const int hid = e->hid, nth = omp_get_max_threads();
-    const size_t per_thread = (size_t)ET_CHUNK * (2 * hid + e->c_z);
+    const size_t per_thread = ((size_t)ET_ROWS * (2 * hid + e->c_z) + 15) & ~(size_t)15;
     const fg_arena_mark mark = fg_arena_save(scratch);
     float *n = fg_arena_floats(scratch, (size_t)BN * e->d);       /* [B*N, d] */
     float *nw = fg_arena_floats(scratch, (size_t)BN * 2 * hid);   /* [B*N, 2 hid] */
-    float *tbuf = fg_arena_floats(scratch, per_thread * nth);     /* per thread: h1, h2 [CH, hid], out [CH, c_z] */
-    if (!n || !nw || !tbuf) {
+    float *tbuf = fg_arena_floats(scratch, per_thread * nth);     /* per thread: h1, h2 [ET_ROWS, hid], out [ET_ROWS, c_z] */
+    bool ok = n && nw && tbuf && fg_plinear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d, false, scratch) &&
+              fg_plinear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid, false, scratch);
+    if (!ok) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "edge transition: out of scratch memory (N=%d)", N);
     }
-    fg_linear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d);
-    fg_linear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid);
     const et_ctx c = {e, N, n, nw, z, edge_mask};
-    const int64_t nchunk = (pairs + ET_CHUNK - 1) / ET_CHUNK;
+    const int64_t ntask = (pairs + ET_ROWS - 1) / ET_ROWS;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t k = 0; k < nchunk; k++) {
+    for (int64_t t = 0; t < ntask; t++) {
         float *h1 = tbuf + per_thread * (size_t)omp_get_thread_num();
-        const int64_t p0 = k * ET_CHUNK;
-        const int m = (int)(pairs - p0 < ET_CHUNK ? pairs - p0 : ET_CHUNK);
-        et_chunk(&c, p0, m, h1, h1 + (size_t)ET_CHUNK * hid, h1 + (size_t)2 * ET_CHUNK * hid);
+        const int64_t p0 = t * ET_ROWS;
+        et_rows(&c, p0, pairs - p0 < ET_ROWS ? (int)(pairs - p0) : ET_ROWS, h1, h1 + (size_t)ET_ROWS * hid,
+                h1 + (size_t)2 * ET_ROWS * hid);
     }
     fg_arena_restore(scratch, mark);
     return FG_OK;

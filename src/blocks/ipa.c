@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
+#include "core/pgemm.h"
+#include "core/rowops.h"
 #include "framegen/block.h"
 #include "framegen/ops.h"
 #include "framegen/rigid.h"
@@ -163,30 +165,17 @@ static fg_status ipa_create(const void *params, const fg_block_dims *dims, fg_we
     return FG_OK;
 }
 
-/* s <- LayerNorm(s + ipa * m) over rows; ipa is overwritten. */
-static void add_ipa_and_norm(const ipa_block *k, float *s, float *ipa, const float *m, int64_t BN)
+/* StructureModuleTransition, then the node mask; false when scratch runs out. */
+static bool node_transition(const ipa_block *k, float *s, const float *m, int64_t BN, float *h1, float *h2,
+                            fg_arena *ar)
 {
     const int c = k->c_s;
-    for (int64_t r = 0; r < BN; r++)
-        for (int o = 0; o < c; o++)
-            ipa[r * c + o] = s[r * c + o] + ipa[r * c + o] * m[r];
-    fg_layernorm(s, ipa, k->ln_g, k->ln_b, BN, c, LN_EPS);
-}
-
-/* StructureModuleTransition, then the node mask. */
-static void node_transition(const ipa_block *k, float *s, const float *m, int64_t BN, float *h1, float *h2)
-{
-    const int c = k->c_s;
-    fg_linear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c);
-    fg_relu(h1, BN * c);
-    fg_linear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c);
-    fg_relu(h2, BN * c);
-    fg_linear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c);
-    fg_add(h1, s, BN * c);
-    fg_layernorm(s, h1, k->nt_g, k->nt_beta, BN, c, LN_EPS);
-    for (int64_t r = 0; r < BN; r++)
-        for (int o = 0; o < c; o++)
-            s[r * c + o] *= m[r];
+    if (!fg_plinear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c, true, ar) ||
+        !fg_plinear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c, true, ar) ||
+        !fg_plinear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c, false, ar))
+        return false;
+    fg_rows_add_layernorm(s, h1, NULL, k->nt_g, k->nt_beta, m, BN, c, LN_EPS);
+    return true;
 }
 
 /* Rigid.compose_q_update_vec with update rows (b, c, d, tx, ty, tz). */
@@ -273,13 +262,18 @@ static fg_status ipa_forward(void *self, fg_block_io *io, fg_error *err)
     }
     st = fg_ipa_attn_forward(&k->attn, io->s, io->z, io->rots, io->trans, io->node_mask, B, N, t1, ar, err);
     if (st == FG_OK) {
-        add_ipa_and_norm(k, io->s, t1, io->node_mask, BN);
+        /* s = LayerNorm(s + ipa * m) */
+        fg_rows_add_layernorm(io->s, t1, io->node_mask, k->ln_g, k->ln_b, NULL, BN, c, LN_EPS);
         st = fg_seq_tfmr_forward(&k->tfmr, io->s, io->node_mask, B, N, t1, ar, err);
     }
-    if (st == FG_OK) {
-        fg_linear(t2, t1, k->post_w, k->post_b, BN, c, c);
+    bool ok = st == FG_OK && fg_plinear(t2, t1, k->post_w, k->post_b, BN, c, c, false, ar);
+    if (ok) {
         fg_add(io->s, t2, BN * c);
-        node_transition(k, io->s, io->node_mask, BN, t1, t2);
+        ok = node_transition(k, io->s, io->node_mask, BN, t1, t2, ar);
+    }
+    if (st == FG_OK && !ok)
+        st = fg_error_set(err, FG_ERR_NOMEM, "out of scratch memory (N=%d)", N);
+    if (st == FG_OK) {
         if (k->p.backbone_update)
             backbone_update(k, io, t1, BN);
         if (k->has_edge)

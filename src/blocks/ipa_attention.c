@@ -2,14 +2,19 @@
  * features down-projected to c_z/4). The attention runs in blocks of query rows
  * of one item: each block computes its pair bias from its own rows of z, the
  * logits of every head, the softmax and all outputs while they are in cache,
- * so no [B,H,N,N] tensor is ever stored. Work is split over blocks only, each
- * block computed the same way whatever the thread count. */
+ * so no [B,H,N,N] tensor is ever stored. Every product is a panel product
+ * (core/pgemm.h): linear_b and down_z packed at load, keys and values packed
+ * once per forward, and the down-projected pair rows written by their own
+ * product in the layout the pair output reads them in. Work is split over
+ * blocks only, each block computed the same way whatever the thread count. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
+#include "core/pgemm.h"
+#include "core/vmath.h"
 #include "framegen/ops.h"
 #include "framegen/rigid.h"
 
@@ -70,6 +75,12 @@ fg_status fg_ipa_attn_init(fg_ipa_attn *a, fg_weights *w, const char *prefix, in
     copy_rows(a->w_pair + (size_t)H * c_z, wd, (size_t)a->cz4 * c_z);
     copy_rows(a->b_pair, bb, (size_t)H);
     copy_rows(a->b_pair + H, bd, (size_t)a->cz4);
+    a->lb_packed = fg_pgemm_pack_new(wb, c_z, true, c_z, H);
+    a->dz_packed = fg_pgemm_pack_new(wd, c_z, true, c_z, a->cz4);
+    if (!a->lb_packed || !a->dz_packed) {
+        fg_ipa_attn_free(a);
+        return fg_error_set(err, FG_ERR_NOMEM, "%sIPA: out of memory for packed weights", prefix);
+    }
     const float pt_scale = sqrtf(1.0f / (3.0f * ((float)qk_points * 9.0f / 2.0f)));
     for (int h = 0; h < H; h++)
         a->head_w[h] = fg_softplusf(hw[h]) * pt_scale;
@@ -79,73 +90,102 @@ fg_status fg_ipa_attn_init(fg_ipa_attn *a, fg_weights *w, const char *prefix, in
 void fg_ipa_attn_free(fg_ipa_attn *a)
 {
     free(a->w_proj), free(a->b_proj), free(a->w_pair), free(a->b_pair), free(a->head_w);
-    a->w_proj = a->b_proj = a->w_pair = a->b_pair = a->head_w = NULL;
+    free(a->lb_packed), free(a->dz_packed);
+    a->w_proj = a->b_proj = a->w_pair = a->b_pair = a->head_w = a->lb_packed = a->dz_packed = NULL;
 }
 
-/* Query rows per block: a function of N only, so results never depend on threads. */
-static int row_block(int N) { return N <= 128 ? 8 : 16; }
+/* Query rows per block: a function of N only (16 blocks at N = 64). */
+static int row_block(int N) { return N <= 64 ? 4 : N <= 128 ? 8 : 16; }
 
 typedef struct ipa_ws {
-    int B, N, RB, P, F, W, Hp;
+    int B, N, RB, P, F, W;
     int o_kv, o_qp, o_kvp;  /* column offsets in proj */
+    int64_t kt_floats;      /* one packed key block [C, N] */
+    int64_t v_floats;       /* one packed value block [N, W] */
+    int64_t dz_floats;      /* one query row's packed down_z block [N, cz4] */
     float *proj;            /* [B*N, P] node projections */
     float *qpt;             /* [B*N, H, Pq, 3] query points, global frame */
     float *kpt;             /* [B, H, Pq*3, N] key points, global, one row per coordinate */
-    float *val;             /* [B, H, N, W] value scalars (C) then value points (Pv*3, global) */
+    float *kt;              /* [B*H] packed keys^T */
+    float *val;             /* [B*H] packed values [N, W]: scalars (C) then points (Pv*3, global) */
     float *feat;            /* [B*N, F] [o, o_pt x, y, z, |o_pt|, o_pair] */
-    float *tbuf;            /* per thread: pair [RB*N, Hp], att [H, RB, N], acc [N], o [RB, W] */
+    float *tbuf;            /* per thread: lb [RB*N, H], dz [RB] x dz_floats, att [H, RB, N], acc [N], o [RB, W] */
     size_t tbuf_floats;
 } ipa_ws;
 
-/* Splits the node projections into per-head layouts and moves points to the global frame. */
-static void ipa_prepare(const fg_ipa_attn *a, const ipa_ws *ws, const float *rots, const float *trans)
+/* Column w of row j in a packed [N, W] value block. */
+static float *val_at(const ipa_ws *ws, int64_t bh, int64_t j, int w)
 {
-    const int H = a->H, C = a->C, Pq = a->Pq, Pv = a->Pv, N = ws->N, W = ws->W;
-    const int hpq = H * Pq, nkv = H * (Pq + Pv);
-#pragma omp parallel for schedule(static)
-    for (int64_t row = 0; row < (int64_t)ws->B * N; row++) {
-        const int b = (int)(row / N), i = (int)(row % N);
-        const float *pr = ws->proj + row * ws->P, *R = rots + 9 * row, *t = trans + 3 * row;
-        for (int hp = 0; hp < hpq; hp++) {
-            const float *q = pr + ws->o_qp;
-            float loc[3] = {q[hp], q[hpq + hp], q[2 * hpq + hp]};
-            fg_rigid_apply(R, t, loc, ws->qpt + (size_t)row * hpq * 3 + (size_t)hp * 3);
-        }
-        for (int h = 0; h < H; h++) {
-            float *kp = ws->kpt + ((size_t)b * H + h) * Pq * 3 * N;
-            float *vr = ws->val + (((size_t)b * H + h) * N + i) * W;
-            memcpy(vr, pr + ws->o_kv + h * 2 * C + C, (size_t)C * sizeof(float));
-            for (int p = 0; p < Pq + Pv; p++) {
-                const int hq = h * (Pq + Pv) + p;
-                const float *kv = pr + ws->o_kvp;
-                float loc[3] = {kv[hq], kv[nkv + hq], kv[2 * nkv + hq]}, g[3];
-                fg_rigid_apply(R, t, loc, g);
+    return ws->val + bh * ws->v_floats + ((int64_t)(w / FG_PGEMM_NR) * ws->N + j) * FG_PGEMM_NR + w % FG_PGEMM_NR;
+}
+
+/* One row of the node projections: query points and key points to the global
+ * frame, values (scalars, points in the global frame) into their packed blocks. */
+static void prepare_row(const fg_ipa_attn *a, const ipa_ws *ws, const float *rots, const float *trans, int64_t row)
+{
+    const int H = a->H, C = a->C, Pq = a->Pq, Pv = a->Pv, N = ws->N;
+    const int hpq = H * Pq, nkv = H * (Pq + Pv), wpad = (int)(ws->v_floats / N);
+    const int b = (int)(row / N), i = (int)(row % N);
+    const float *pr = ws->proj + row * ws->P, *R = rots + 9 * row, *t = trans + 3 * row;
+    for (int hp = 0; hp < hpq; hp++) {
+        const float *q = pr + ws->o_qp;
+        float loc[3] = {q[hp], q[hpq + hp], q[2 * hpq + hp]};
+        fg_rigid_apply(R, t, loc, ws->qpt + (size_t)row * hpq * 3 + (size_t)hp * 3);
+    }
+    for (int h = 0; h < H; h++) {
+        const int64_t bh = (int64_t)b * H + h;
+        float *kp = ws->kpt + bh * Pq * 3 * N;
+        for (int c = 0; c < C; c++)
+            *val_at(ws, bh, i, c) = pr[ws->o_kv + h * 2 * C + C + c];
+        for (int w = ws->W; w < wpad; w++) /* panel padding */
+            *val_at(ws, bh, i, w) = 0.0f;
+        for (int p = 0; p < Pq + Pv; p++) {
+            const int hq = h * (Pq + Pv) + p;
+            const float *kv = pr + ws->o_kvp;
+            float loc[3] = {kv[hq], kv[nkv + hq], kv[2 * nkv + hq]}, g[3];
+            fg_rigid_apply(R, t, loc, g);
+            for (int c = 0; c < 3; c++) {
                 if (p < Pq)
-                    for (int c = 0; c < 3; c++)
-                        kp[(size_t)(p * 3 + c) * N + i] = g[c];
+                    kp[(size_t)(p * 3 + c) * N + i] = g[c];
                 else
-                    memcpy(vr + C + (p - Pq) * 3, g, sizeof g);
+                    *val_at(ws, bh, i, C + (p - Pq) * 3 + c) = g[c];
             }
         }
     }
 }
 
-/* Logits of one head for rows i0.. of item b, then the row softmax in place. */
-static void ipa_logits(const fg_ipa_attn *a, const ipa_ws *ws, const float *mask, const float *pair,
-                       int b, int i0, int rb, int h, float *att, float *acc)
+/* Per-head layouts of the node projections, points in the global frame, keys packed. */
+static void ipa_prepare(const fg_ipa_attn *a, const ipa_ws *ws, const float *rots, const float *trans)
 {
-    const int N = ws->N, C = a->C, Pq = a->Pq, Hp = ws->Hp;
-    const float *pr = ws->proj + ((size_t)b * N + i0) * ws->P;
-    const float *pk = ws->proj + (size_t)b * N * ws->P + ws->o_kv;
-    fg_gemm(false, true, rb, N, C, sqrtf(1.0f / (3.0f * (float)C)), pr + h * C, ws->P, pk + h * 2 * C,
-            ws->P, 0.0f, att, N);
-    const float *kp = ws->kpt + ((size_t)b * a->H + h) * Pq * 3 * N;
+    const int H = a->H, C = a->C, N = ws->N;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+        for (int64_t row = 0; row < (int64_t)ws->B * N; row++)
+            prepare_row(a, ws, rots, trans, row);
+#pragma omp for schedule(static)
+        for (int64_t bh = 0; bh < (int64_t)ws->B * H; bh++)
+            fg_pgemm_pack(ws->kt + bh * ws->kt_floats, ws->proj + (bh / H) * N * ws->P + ws->o_kv + (bh % H) * 2 * C,
+                          ws->P, true, C, N);
+    }
+}
+
+/* Logits of one head for rows i0.. of item b, then the row softmax in place. */
+static void ipa_logits(const fg_ipa_attn *a, const ipa_ws *ws, const float *mask, const float *lb, int b, int i0,
+                       int rb, int h, float *att, float *acc)
+{
+    const int N = ws->N, C = a->C, Pq = a->Pq, H = a->H;
+    const int64_t bh = (int64_t)b * H + h;
+    fg_pgemm_rows(att, N, ws->proj + ((size_t)b * N + i0) * ws->P + h * C, ws->P, rb, ws->kt + bh * ws->kt_floats, C,
+                  N, NULL);
+    const float *kp = ws->kpt + bh * Pq * 3 * N;
     const float *mb = mask + (size_t)b * N, hw = a->head_w[h], sqrt13 = sqrtf(1.0f / 3.0f);
+    const float qk_scale = sqrtf(1.0f / (3.0f * (float)C));
     for (int r = 0; r < rb; r++) {
         const int i = i0 + r;
         float *row = att + (size_t)r * N;
-        const float *qp = ws->qpt + (((size_t)b * N + i) * a->H + h) * Pq * 3;
-        const float *bias = pair + (size_t)r * N * Hp + h;
+        const float *qp = ws->qpt + (((size_t)b * N + i) * H + h) * Pq * 3;
+        const float *bias = lb + (size_t)r * N * H + h;
         for (int j = 0; j < N; j++)
             acc[j] = 0.0f;
         for (int p = 0; p < Pq; p++) {
@@ -159,19 +199,22 @@ static void ipa_logits(const fg_ipa_attn *a, const ipa_ws *ws, const float *mask
         }
         const float mi = mb[i];
         float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
         for (int j = 0; j < N; j++) {
-            float v = row[j] + sqrt13 * bias[(size_t)j * Hp];
+            float v = row[j] * qk_scale + sqrt13 * bias[(size_t)j * H];
             v = v + acc[j] * -0.5f;
             v = v + IPA_INF * (mi * mb[j] - 1.0f);
             row[j] = v;
             mx = v > mx ? v : mx;
         }
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int j = 0; j < N; j++) {
-            row[j] = expf(row[j] - mx);
+            row[j] = fg_vexpf(row[j] - mx);
             sum += row[j];
         }
         const float inv = 1.0f / sum;
+#pragma omp simd
         for (int j = 0; j < N; j++)
             row[j] *= inv;
     }
@@ -182,7 +225,7 @@ static void ipa_head_out(const fg_ipa_attn *a, const ipa_ws *ws, const float *ro
                          int b, int i0, int rb, int h, const float *att, float *o)
 {
     const int N = ws->N, W = ws->W, C = a->C, H = a->H, Pv = a->Pv, hpv = H * Pv;
-    fg_gemm(false, false, rb, W, N, 1.0f, att, N, ws->val + ((size_t)b * H + h) * N * W, W, 0.0f, o, W);
+    fg_pgemm_rows(o, W, att, N, rb, ws->val + ((int64_t)b * H + h) * ws->v_floats, N, W, NULL);
     for (int r = 0; r < rb; r++) {
         const size_t row = (size_t)b * N + i0 + r;
         float *f = ws->feat + row * ws->F;
@@ -198,48 +241,58 @@ static void ipa_head_out(const fg_ipa_attn *a, const ipa_ws *ws, const float *ro
     }
 }
 
-/* One block of query rows of item b: every head, then the pair output. */
+/* One block of query rows of item b: the pair terms of its z rows, every head, then the pair output. */
 static void ipa_block(const fg_ipa_attn *a, const ipa_ws *ws, const float *z, const float *rots,
                       const float *trans, const float *mask, int b, int i0, float *tb)
 {
-    const int N = ws->N, RB = ws->RB, H = a->H, Hp = ws->Hp, rb = N - i0 < RB ? N - i0 : RB;
-    float *pair = tb;                                  /* [rb*N, Hp] linear_b; down_z of z rows */
-    float *att = pair + (size_t)RB * N * Hp;          /* [H, RB, N] */
+    const int N = ws->N, RB = ws->RB, H = a->H, cz = a->c_z, cz4 = a->cz4, rb = N - i0 < RB ? N - i0 : RB;
+    float *lb = tb;                                    /* [rb*N, H] linear_b of the block's z rows */
+    float *dz = lb + (size_t)RB * N * H;              /* [RB] x one packed [N, cz4] down_z block per row */
+    float *att = dz + (size_t)RB * ws->dz_floats;     /* [H, RB, N] */
     float *acc = att + (size_t)H * RB * N;            /* [N] */
     float *o = acc + N;                                /* [RB, W] */
-    const int64_t m = (int64_t)rb * N;
-    for (int64_t r = 0; r < m; r++)
-        memcpy(pair + r * Hp, a->b_pair, (size_t)Hp * sizeof(float));
-    fg_gemm(false, true, m, Hp, a->c_z, 1.0f, z + ((size_t)b * N + i0) * N * a->c_z, a->c_z, a->w_pair,
-            a->c_z, 1.0f, pair, Hp);
+    const float *zb = z + ((size_t)b * N + i0) * N * cz;
+    const fg_pgemm_epi eb = {a->b_pair, NULL, false};
+    fg_pgemm_rows(lb, H, zb, cz, (int64_t)rb * N, a->lb_packed, cz, H, &eb);
+    for (int r = 0; r < rb; r++) /* each panel of down_z written as the panel it will be read as */
+        for (int p = 0; p * FG_PGEMM_NR < cz4; p++) {
+            const int w = cz4 - p * FG_PGEMM_NR < FG_PGEMM_NR ? cz4 - p * FG_PGEMM_NR : FG_PGEMM_NR;
+            const fg_pgemm_epi ed = {a->b_pair + H + p * FG_PGEMM_NR, NULL, false};
+            fg_pgemm_rows(dz + r * ws->dz_floats + (size_t)p * N * FG_PGEMM_NR, FG_PGEMM_NR, zb + (size_t)r * N * cz,
+                          cz, N, a->dz_packed + (size_t)p * cz * FG_PGEMM_NR, cz, w, &ed);
+        }
     for (int h = 0; h < H; h++) {
         float *ah = att + (size_t)h * RB * N;
-        ipa_logits(a, ws, mask, pair, b, i0, rb, h, ah, acc);
+        ipa_logits(a, ws, mask, lb, b, i0, rb, h, ah, acc);
         ipa_head_out(a, ws, rots, trans, b, i0, rb, h, ah, o);
     }
     const int off = H * (a->C + 4 * a->Pv);
     for (int r = 0; r < rb; r++)
-        fg_gemm(false, false, H, a->cz4, N, 1.0f, att + (size_t)r * N, (int64_t)RB * N,
-                pair + (size_t)r * N * Hp + H, Hp, 0.0f,
-                ws->feat + ((size_t)b * N + i0 + r) * ws->F + off, a->cz4);
+        fg_pgemm_rows(ws->feat + ((size_t)b * N + i0 + r) * ws->F + off, cz4, att + (size_t)r * N, (int64_t)RB * N, H,
+                      dz + r * ws->dz_floats, N, cz4, NULL);
 }
 
 static fg_status ws_alloc(const fg_ipa_attn *a, ipa_ws *ws, int B, int N, int nth, fg_arena *ar)
 {
     const int H = a->H;
-    ws->B = B, ws->N = N, ws->RB = row_block(N), ws->P = a->n_proj, ws->Hp = H + a->cz4;
+    ws->B = B, ws->N = N, ws->RB = row_block(N), ws->P = a->n_proj;
     ws->W = a->C + 3 * a->Pv, ws->F = H * (a->C + 4 * a->Pv + a->cz4);
     ws->o_kv = H * a->C, ws->o_qp = 3 * H * a->C, ws->o_kvp = 3 * H * a->C + 3 * H * a->Pq;
-    const size_t BN = (size_t)B * N;
-    ws->tbuf_floats = (size_t)ws->RB * N * ws->Hp + (size_t)H * ws->RB * N + N + (size_t)ws->RB * ws->W;
+    ws->kt_floats = fg_pgemm_packed_floats(a->C, N);
+    ws->v_floats = fg_pgemm_packed_floats(N, ws->W);
+    ws->dz_floats = fg_pgemm_packed_floats(N, a->cz4);
+    const size_t BN = (size_t)B * N, BH = (size_t)B * H;
+    ws->tbuf_floats = (size_t)ws->RB * N * H + (size_t)ws->RB * ws->dz_floats + (size_t)H * ws->RB * N + N +
+                      (size_t)ws->RB * ws->W;
     ws->tbuf_floats = (ws->tbuf_floats + 15) & ~(size_t)15;
     ws->proj = fg_arena_floats(ar, BN * ws->P);
     ws->qpt = fg_arena_floats(ar, BN * H * a->Pq * 3);
     ws->kpt = fg_arena_floats(ar, BN * H * a->Pq * 3);
-    ws->val = fg_arena_floats(ar, BN * H * ws->W);
+    ws->kt = fg_arena_floats(ar, BH * (size_t)ws->kt_floats);
+    ws->val = fg_arena_floats(ar, BH * (size_t)ws->v_floats);
     ws->feat = fg_arena_floats(ar, BN * ws->F);
     ws->tbuf = fg_arena_floats(ar, ws->tbuf_floats * (size_t)nth);
-    return ws->proj && ws->qpt && ws->kpt && ws->val && ws->feat && ws->tbuf ? FG_OK : FG_ERR_NOMEM;
+    return ws->proj && ws->qpt && ws->kpt && ws->kt && ws->val && ws->feat && ws->tbuf ? FG_OK : FG_ERR_NOMEM;
 }
 
 fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float *z,
@@ -251,11 +304,11 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
     const fg_arena_mark mark = fg_arena_save(scratch);
     const int nth = omp_get_max_threads();
     ipa_ws ws;
-    if (ws_alloc(a, &ws, B, N, nth, scratch) != FG_OK) {
+    if (ws_alloc(a, &ws, B, N, nth, scratch) != FG_OK ||
+        !fg_plinear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P, false, scratch)) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
     }
-    fg_linear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P);
     ipa_prepare(a, &ws, rots, trans);
     const int nblk = (N + ws.RB - 1) / ws.RB;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -263,9 +316,9 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
         float *tb = ws.tbuf + ws.tbuf_floats * (size_t)omp_get_thread_num();
         ipa_block(a, &ws, z, rots, trans, mask, task / nblk, (task % nblk) * ws.RB, tb);
     }
-    fg_linear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s);
+    const bool ok = fg_plinear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s, false, scratch);
     fg_arena_restore(scratch, mark);
-    return FG_OK;
+    return ok ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
 }
 
 double fg_ipa_attn_flops(const fg_ipa_attn *a, int B, int N)

@@ -1,17 +1,22 @@
 /* The IPA trunk's sequence transformer: torch nn.TransformerEncoder of
  * post-norm nn.TransformerEncoderLayer (d_model = dim_feedforward = c, ReLU,
- * eval mode), src_key_padding_mask = ~mask. Node-sized work: plain GEMMs, the
- * attention in blocks of query rows per (item, head). */
+ * eval mode), src_key_padding_mask = ~mask. Node-sized work: linears as
+ * panel products (fg_plinear), the attention in blocks of query rows per
+ * (item, head) against keys and values packed once per (item, head),
+ * residual + LayerNorm as one row pass. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
+#include "core/pgemm.h"
+#include "core/rowops.h"
+#include "core/vmath.h"
 #include "framegen/ops.h"
 
 #define LN_EPS 1e-5f
-#define SEQ_ROWS 64 /* query rows per attention task (fixed: results never depend on threads) */
+#define SEQ_ROWS 16 /* query rows per attention task: 16 tasks per item at N = 64 */
 
 fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, int c, int heads,
                            int n_layers, fg_error *err)
@@ -54,79 +59,101 @@ void fg_seq_tfmr_free(fg_seq_tfmr *t)
     t->layers = NULL;
 }
 
-/* Softmax of one row over the unpadded keys; a row without any key gets all
- * zeros (torch would give NaN; only an item with no residue at all has one). */
-static void masked_softmax(float *row, const float *mask, int N)
+/* Scaled softmax of one row over the unpadded keys: row[j] * scale, as a
+ * product with alpha = scale; a row without any key gets all zeros (torch
+ * would give NaN; only an item with no residue at all has one). */
+static void masked_softmax(float *row, const float *mask, int N, float scale)
 {
     float mx = -INFINITY;
-    for (int j = 0; j < N; j++)
-        if (mask[j] == 1.0f && row[j] > mx)
-            mx = row[j];
+#pragma omp simd reduction(max : mx)
+    for (int j = 0; j < N; j++) {
+        row[j] *= scale;
+        mx = mask[j] == 1.0f && row[j] > mx ? row[j] : mx;
+    }
     if (mx == -INFINITY) {
         memset(row, 0, (size_t)N * sizeof(float));
         return;
     }
     float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
     for (int j = 0; j < N; j++) {
-        row[j] = mask[j] == 1.0f ? expf(row[j] - mx) : 0.0f;
+        row[j] = mask[j] == 1.0f ? fg_vexpf(row[j] - mx) : 0.0f;
         sum += row[j];
     }
     const float inv = 1.0f / sum;
+#pragma omp simd
     for (int j = 0; j < N; j++)
         row[j] *= inv;
 }
 
+/* Per (item, head) panels: keys transposed [hd, N] and values [N, hd]. */
+typedef struct seq_ws {
+    int64_t kt_floats, v_floats;
+    float *kt, *v;  /* [B * heads] packed keys^T, values (core/pgemm.h) */
+    float *sbuf;    /* per thread: scores [SEQ_ROWS, N] */
+} seq_ws;
+
 /* att[B*N, c] = multi-head attention of qkv[B*N, 3c] (before out_proj). */
 static void seq_attention(const fg_seq_tfmr *t, const float *qkv, const float *mask, int B, int N,
-                          float *att, float *sbuf)
+                          float *att, const seq_ws *ws)
 {
-    const int c = t->c, hd = c / t->heads, nblk = (N + SEQ_ROWS - 1) / SEQ_ROWS;
+    const int c = t->c, H = t->heads, hd = c / H, nblk = (N + SEQ_ROWS - 1) / SEQ_ROWS;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int task = 0; task < B * t->heads * nblk; task++) {
-        const int b = task / (t->heads * nblk), h = (task / nblk) % t->heads;
-        const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
-        float *S = sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
-        const float *base = qkv + (size_t)b * N * 3 * c;
-        fg_gemm(false, true, rb, N, hd, scale, base + (size_t)i0 * 3 * c + h * hd, 3 * c,
-                base + c + h * hd, 3 * c, 0.0f, S, N);
-        for (int r = 0; r < rb; r++)
-            masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N);
-        fg_gemm(false, false, rb, hd, N, 1.0f, S, N, base + 2 * c + h * hd, 3 * c, 0.0f,
-                att + ((size_t)b * N + i0) * c + h * hd, c);
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int bh = 0; bh < B * H; bh++) {
+            const float *base = qkv + (size_t)(bh / H) * N * 3 * c + (bh % H) * hd;
+            fg_pgemm_pack(ws->kt + bh * ws->kt_floats, base + c, 3 * c, true, hd, N);
+            fg_pgemm_pack(ws->v + bh * ws->v_floats, base + 2 * c, 3 * c, false, N, hd);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int task = 0; task < B * H * nblk; task++) {
+            const int bh = task / nblk, b = bh / H, h = bh % H;
+            const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
+            float *S = ws->sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
+            const float *q = qkv + ((size_t)b * N + i0) * 3 * c + h * hd;
+            fg_pgemm_rows(S, N, q, 3 * c, rb, ws->kt + bh * ws->kt_floats, hd, N, NULL);
+            for (int r = 0; r < rb; r++)
+                masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N, scale);
+            fg_pgemm_rows(att + ((size_t)b * N + i0) * c + h * hd, c, S, N, rb, ws->v + bh * ws->v_floats, N, hd,
+                          NULL);
+        }
     }
 }
 
 fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float *mask, int B, int N,
                               float *out, fg_arena *scratch, fg_error *err)
 {
-    const int c = t->c;
-    const int64_t BN = (int64_t)B * N;
+    const int c = t->c, hd = c / t->heads;
+    const int64_t BN = (int64_t)B * N, nbh = (int64_t)B * t->heads;
     const fg_arena_mark mark = fg_arena_save(scratch);
+    seq_ws ws = {fg_pgemm_packed_floats(hd, N), fg_pgemm_packed_floats(N, hd), NULL, NULL, NULL};
     float *qkv = fg_arena_floats(scratch, (size_t)BN * 3 * c); /* [B*N, 3c] */
     float *att = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
     float *tmp = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
-    float *sbuf = fg_arena_floats(scratch, (size_t)omp_get_max_threads() * SEQ_ROWS * N);
-    if (!qkv || !att || !tmp || !sbuf) {
-        fg_arena_restore(scratch, mark);
-        return fg_error_set(err, FG_ERR_NOMEM, "sequence transformer: out of scratch memory (N=%d)", N);
-    }
-    if (out != x)
+    ws.kt = fg_arena_floats(scratch, (size_t)(nbh * ws.kt_floats));
+    ws.v = fg_arena_floats(scratch, (size_t)(nbh * ws.v_floats));
+    ws.sbuf = fg_arena_floats(scratch, (size_t)omp_get_max_threads() * SEQ_ROWS * N);
+    bool ok = qkv && att && tmp && ws.kt && ws.v && ws.sbuf;
+    if (ok && out != x)
         memcpy(out, x, (size_t)BN * c * sizeof(float));
-    for (int k = 0; k < t->n_layers; k++) {
+    for (int k = 0; ok && k < t->n_layers; k++) {
         const fg_seq_tfmr_layer *L = &t->layers[k];
-        fg_linear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c);
-        seq_attention(t, qkv, mask, B, N, att, sbuf);
-        fg_linear(tmp, att, L->out_w, L->out_b, BN, c, c);
-        fg_add(tmp, out, BN * c);
-        fg_layernorm(out, tmp, L->n1_g, L->n1_b, BN, c, LN_EPS);
-        fg_linear(att, out, L->l1_w, L->l1_b, BN, c, c);
-        fg_relu(att, BN * c);
-        fg_linear(tmp, att, L->l2_w, L->l2_b, BN, c, c);
-        fg_add(tmp, out, BN * c);
-        fg_layernorm(out, tmp, L->n2_g, L->n2_b, BN, c, LN_EPS);
+        ok = fg_plinear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c, false, scratch);
+        if (ok)
+            seq_attention(t, qkv, mask, B, N, att, &ws);
+        ok = ok && fg_plinear(tmp, att, L->out_w, L->out_b, BN, c, c, false, scratch);
+        if (ok)
+            fg_rows_add_layernorm(out, tmp, NULL, L->n1_g, L->n1_b, NULL, BN, c, LN_EPS);
+        ok = ok && fg_plinear(att, out, L->l1_w, L->l1_b, BN, c, c, true, scratch) &&
+             fg_plinear(tmp, att, L->l2_w, L->l2_b, BN, c, c, false, scratch);
+        if (ok)
+            fg_rows_add_layernorm(out, tmp, NULL, L->n2_g, L->n2_b, NULL, BN, c, LN_EPS);
     }
     fg_arena_restore(scratch, mark);
+    if (!ok)
+        return fg_error_set(err, FG_ERR_NOMEM, "sequence transformer: out of scratch memory (N=%d)", N);
     return FG_OK;
 }
 

@@ -6,13 +6,14 @@
  * tests/test_ops_vec.c. */
 #include <math.h>
 
+#include "core/rowops.h"
 #include "core/vmath.h"
 #include "framegen/ops.h"
 
 /* Below this many values a parallel region costs more than it saves. */
 #define PAR_MIN 32768
 
-static void layernorm_row(float *yr, const float *xr, const float *g, const float *b, int64_t C, float eps)
+void fg_layernorm_row(float *yr, const float *xr, const float *g, const float *b, int64_t C, float eps)
 {
     /* Statistics of x - x[0]: exact differences for rows with a large common
      * offset, so float sums keep the precision of the spread. */
@@ -48,7 +49,7 @@ void fg_layernorm(float *y, const float *x, const float *g, const float *b, int6
 {
 #pragma omp parallel for schedule(static) if (M * C > PAR_MIN)
     for (int64_t i = 0; i < M; i++)
-        layernorm_row(y + i * C, x + i * C, g, b, C, eps);
+        fg_layernorm_row(y + i * C, x + i * C, g, b, C, eps);
 }
 
 static void softmax_row(float *r, int64_t N)
