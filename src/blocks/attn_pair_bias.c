@@ -7,7 +7,7 @@
  * its small projection, never stored); (2) attention per (head, block of
  * query rows); (3) the output product in tiles. Products are fg_mm on
  * weights re-laid out at init. */
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include <math.h>
 #include <omp.h>
@@ -16,7 +16,7 @@
 
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
-#include "blocks/pf_mm.h"
+#include "core/mm.h"
 
 #define QBLOCK 16    /* query rows per attention unit */
 #define ROWS 32      /* rows per product tile */
@@ -123,7 +123,7 @@ static void project_tile(const fg_attn_pair_bias *m, const float *s, int n, int 
     const int cols = (part + 1) * cs - j0 < PROJ_COLS ? (part + 1) * cs - j0 : PROJ_COLS;
     float *y = b->qkvg + (size_t)r0 * ld + j0;
     fg_mm mm = {s + (size_t)r0 * cs, cs, 1, m->wqkvg_t + j0, ld, rows, cs, cols, y, ld,
-                part == 3 ? FG_MM_SIGMOID : FG_MM_STORE, NULL, 0};
+                part == 3 ? FG_MM_SIGMOID : FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&mm);
     if (part == 0) {
         for (int i = 0; i < rows; i++)
@@ -144,7 +144,7 @@ static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, con
     const int64_t P = (int64_t)n * n;
     const float scale = (float)sqrt((double)dh);
     fg_mm logits = {b->qkvg + (size_t)q0 * ld + h * dh, ld, 1, b->kt + (size_t)h * dh * n, n, nq, dh, n, sl, n,
-                    FG_MM_STORE, NULL, 0};
+                    FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&logits);
     for (int i = 0; i < nq; i++) {
         float *row = sl + (size_t)i * n;
@@ -154,7 +154,7 @@ static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, con
         inv[i] = fg_fast_softmax_biased_row(row, b->bz + h * P + (int64_t)(q0 + i) * n, b->maskb, n);
     }
     float *o = b->o + (size_t)q0 * cs + h * dh;
-    fg_mm pv = {sl, n, 1, b->qkvg + 2 * cs + h * dh, ld, nq, n, dh, o, cs, FG_MM_STORE, NULL, 0};
+    fg_mm pv = {sl, n, 1, b->qkvg + 2 * cs + h * dh, ld, nq, n, dh, o, cs, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&pv);
     for (int i = 0; i < nq; i++) {
         const float *g = b->qkvg + (size_t)(q0 + i) * ld + 3 * cs + h * dh;
@@ -172,7 +172,7 @@ static void output_tile(const fg_attn_pair_bias *m, int n, int u, const apb_bufs
     const int r0 = u / ocs * ROWS, j0 = u % ocs * OUT_COLS;
     const int rows = n - r0 < ROWS ? n - r0 : ROWS, cols = cs - j0 < OUT_COLS ? cs - j0 : OUT_COLS;
     fg_mm mm = {b->o + (size_t)r0 * cs, cs, 1, m->wo_t + j0, cs, rows, cs, cols, out + (size_t)r0 * cs + j0, cs,
-                accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0};
+                accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&mm);
 }
 

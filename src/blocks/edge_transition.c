@@ -4,7 +4,7 @@
  * (x W0^T = z W0z^T + n_i W0i^T + n_j W0j^T), and the "+ x" before the final
  * layer is added to the last hidden rows. A few pairs at a time (one register
  * block of rows) go through every layer while their hidden rows stay in L1:
- * panel products (core/pgemm.h) against weights packed once at load, biases
+ * panel products (core/mm.h) against weights packed once at load, biases
  * and ReLUs in registers, the node terms, "+ x" and the LayerNorm as passes
  * over the block's rows. Tasks are fixed runs of pairs; no result depends on
  * the thread count. */
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
-#include "core/pgemm.h"
+#include "core/mm.h"
 #include "core/rowops.h"
 #include "framegen/ops.h"
 
@@ -40,7 +40,7 @@ static bool pack_weights(fg_edge_trans *e)
     const int L = e->n_layers, hid = e->hid, cz = e->c_z;
     e->packed = calloc((size_t)L + 1, sizeof *e->packed);
     for (int k = 0; e->packed && k <= L; k++) {
-        e->packed[k] = fg_pgemm_pack_new(k == L ? e->fin_w : e->tw[k], hid, true, k == 0 ? cz : hid, k == L ? cz : hid);
+        e->packed[k] = fg_mm_pack_panels_new(k == L ? e->fin_w : e->tw[k], hid, true, k == 0 ? cz : hid, k == L ? cz : hid);
         if (!e->packed[k])
             return false;
     }
@@ -160,18 +160,18 @@ static void et_rows(const et_ctx *c, int64_t p0, int m, float *h1, float *h2, fl
 {
     const fg_edge_trans *e = c->e;
     const int hid = e->hid, cz = e->c_z, L = e->n_layers;
-    const fg_pgemm_epi first = {e->tb[0], NULL, false};
-    fg_pgemm_rows(h1, hid, c->z + p0 * cz, cz, m, e->packed[0], cz, hid, &first);
+    const fg_mm_bias first = {e->tb[0], NULL, false};
+    fg_mm_rows(h1, hid, c->z + p0 * cz, cz, m, e->packed[0], cz, hid, &first);
     et_node_terms(c, h1, p0, m);
     for (int k = 1; k < L; k++) {
-        const fg_pgemm_epi mid = {e->tb[k], NULL, true};
-        fg_pgemm_rows(h2, hid, h1, hid, m, e->packed[k], hid, hid, &mid);
+        const fg_mm_bias mid = {e->tb[k], NULL, true};
+        fg_mm_rows(h2, hid, h1, hid, m, e->packed[k], hid, hid, &mid);
         float *t = h1;
         h1 = h2, h2 = t;
     }
     et_add_input(c, h1, p0, m);
-    const fg_pgemm_epi fin = {e->fin_b, NULL, false};
-    fg_pgemm_rows(out, cz, h1, hid, m, e->packed[L], hid, cz, &fin);
+    const fg_mm_bias fin = {e->fin_b, NULL, false};
+    fg_mm_rows(out, cz, h1, hid, m, e->packed[L], hid, cz, &fin);
     float *zc = c->z + p0 * cz;
     for (int r = 0; r < m; r++) {
         float *zr = zc + (size_t)r * cz;
@@ -196,8 +196,8 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
     float *n = fg_arena_floats(scratch, (size_t)BN * e->d);       /* [B*N, d] */
     float *nw = fg_arena_floats(scratch, (size_t)BN * 2 * hid);   /* [B*N, 2 hid] */
     float *tbuf = fg_arena_floats(scratch, per_thread * nth);     /* per thread: h1, h2 [ET_ROWS, hid], out [ET_ROWS, c_z] */
-    bool ok = n && nw && tbuf && fg_plinear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d, false, scratch) &&
-              fg_plinear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid, false, scratch);
+    bool ok = n && nw && tbuf && fg_mm_linear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d, false, scratch) &&
+              fg_mm_linear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid, false, scratch);
     if (!ok) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "edge transition: out of scratch memory (N=%d)", N);

@@ -1,4 +1,4 @@
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include "blocks/fastmath.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
-#include "core/pgemm.h"
+#include "core/mm.h"
 #include "core/rowops.h"
 #include "framegen/block.h"
 #include "framegen/ops.h"
@@ -170,9 +170,9 @@ static bool node_transition(const ipa_block *k, float *s, const float *m, int64_
                             fg_arena *ar)
 {
     const int c = k->c_s;
-    if (!fg_plinear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c, true, ar) ||
-        !fg_plinear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c, true, ar) ||
-        !fg_plinear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c, false, ar))
+    if (!fg_mm_linear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c, true, ar) ||
+        !fg_mm_linear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c, true, ar) ||
+        !fg_mm_linear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c, false, ar))
         return false;
     fg_rows_add_layernorm(s, h1, NULL, k->nt_g, k->nt_beta, m, BN, c, LN_EPS);
     return true;
@@ -266,7 +266,7 @@ static fg_status ipa_forward(void *self, fg_block_io *io, fg_error *err)
         fg_rows_add_layernorm(io->s, t1, io->node_mask, k->ln_g, k->ln_b, NULL, BN, c, LN_EPS);
         st = fg_seq_tfmr_forward(&k->tfmr, io->s, io->node_mask, B, N, t1, ar, err);
     }
-    bool ok = st == FG_OK && fg_plinear(t2, t1, k->post_w, k->post_b, BN, c, c, false, ar);
+    bool ok = st == FG_OK && fg_mm_linear(t2, t1, k->post_w, k->post_b, BN, c, c, false, ar);
     if (ok) {
         fg_add(io->s, t2, BN * c);
         ok = node_transition(k, io->s, io->node_mask, BN, t1, t2, ar);

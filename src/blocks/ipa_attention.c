@@ -3,7 +3,7 @@
  * of one item: each block computes its pair bias from its own rows of z, the
  * logits of every head, the softmax and all outputs while they are in cache,
  * so no [B,H,N,N] tensor is ever stored. Every product is a panel product
- * (core/pgemm.h): linear_b and down_z packed at load, keys and values packed
+ * (core/mm.h): linear_b and down_z packed at load, keys and values packed
  * once per forward, and the down-projected pair rows written by their own
  * product in the layout the pair output reads them in. Work is split over
  * blocks only, each block computed the same way whatever the thread count. */
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
-#include "core/pgemm.h"
+#include "core/mm.h"
 #include "core/vmath.h"
 #include "framegen/ops.h"
 #include "framegen/rigid.h"
@@ -75,8 +75,8 @@ fg_status fg_ipa_attn_init(fg_ipa_attn *a, fg_weights *w, const char *prefix, in
     copy_rows(a->w_pair + (size_t)H * c_z, wd, (size_t)a->cz4 * c_z);
     copy_rows(a->b_pair, bb, (size_t)H);
     copy_rows(a->b_pair + H, bd, (size_t)a->cz4);
-    a->lb_packed = fg_pgemm_pack_new(wb, c_z, true, c_z, H);
-    a->dz_packed = fg_pgemm_pack_new(wd, c_z, true, c_z, a->cz4);
+    a->lb_packed = fg_mm_pack_panels_new(wb, c_z, true, c_z, H);
+    a->dz_packed = fg_mm_pack_panels_new(wd, c_z, true, c_z, a->cz4);
     if (!a->lb_packed || !a->dz_packed) {
         fg_ipa_attn_free(a);
         return fg_error_set(err, FG_ERR_NOMEM, "%sIPA: out of memory for packed weights", prefix);
@@ -116,7 +116,7 @@ typedef struct ipa_ws {
 /* Column w of row j in a packed [N, W] value block. */
 static float *val_at(const ipa_ws *ws, int64_t bh, int64_t j, int w)
 {
-    return ws->val + bh * ws->v_floats + ((int64_t)(w / FG_PGEMM_NR) * ws->N + j) * FG_PGEMM_NR + w % FG_PGEMM_NR;
+    return ws->val + bh * ws->v_floats + ((int64_t)(w / FG_MM_NR) * ws->N + j) * FG_MM_NR + w % FG_MM_NR;
 }
 
 /* One row of the node projections: query points and key points to the global
@@ -165,7 +165,7 @@ static void ipa_prepare(const fg_ipa_attn *a, const ipa_ws *ws, const float *rot
             prepare_row(a, ws, rots, trans, row);
 #pragma omp for schedule(static)
         for (int64_t bh = 0; bh < (int64_t)ws->B * H; bh++)
-            fg_pgemm_pack(ws->kt + bh * ws->kt_floats, ws->proj + (bh / H) * N * ws->P + ws->o_kv + (bh % H) * 2 * C,
+            fg_mm_pack_panels(ws->kt + bh * ws->kt_floats, ws->proj + (bh / H) * N * ws->P + ws->o_kv + (bh % H) * 2 * C,
                           ws->P, true, C, N);
     }
 }
@@ -176,7 +176,7 @@ static void ipa_logits(const fg_ipa_attn *a, const ipa_ws *ws, const float *mask
 {
     const int N = ws->N, C = a->C, Pq = a->Pq, H = a->H;
     const int64_t bh = (int64_t)b * H + h;
-    fg_pgemm_rows(att, N, ws->proj + ((size_t)b * N + i0) * ws->P + h * C, ws->P, rb, ws->kt + bh * ws->kt_floats, C,
+    fg_mm_rows(att, N, ws->proj + ((size_t)b * N + i0) * ws->P + h * C, ws->P, rb, ws->kt + bh * ws->kt_floats, C,
                   N, NULL);
     const float *kp = ws->kpt + bh * Pq * 3 * N;
     const float *mb = mask + (size_t)b * N, hw = a->head_w[h], sqrt13 = sqrtf(1.0f / 3.0f);
@@ -225,7 +225,7 @@ static void ipa_head_out(const fg_ipa_attn *a, const ipa_ws *ws, const float *ro
                          int b, int i0, int rb, int h, const float *att, float *o)
 {
     const int N = ws->N, W = ws->W, C = a->C, H = a->H, Pv = a->Pv, hpv = H * Pv;
-    fg_pgemm_rows(o, W, att, N, rb, ws->val + ((int64_t)b * H + h) * ws->v_floats, N, W, NULL);
+    fg_mm_rows(o, W, att, N, rb, ws->val + ((int64_t)b * H + h) * ws->v_floats, N, W, NULL);
     for (int r = 0; r < rb; r++) {
         const size_t row = (size_t)b * N + i0 + r;
         float *f = ws->feat + row * ws->F;
@@ -252,14 +252,14 @@ static void ipa_block(const fg_ipa_attn *a, const ipa_ws *ws, const float *z, co
     float *acc = att + (size_t)H * RB * N;            /* [N] */
     float *o = acc + N;                                /* [RB, W] */
     const float *zb = z + ((size_t)b * N + i0) * N * cz;
-    const fg_pgemm_epi eb = {a->b_pair, NULL, false};
-    fg_pgemm_rows(lb, H, zb, cz, (int64_t)rb * N, a->lb_packed, cz, H, &eb);
+    const fg_mm_bias eb = {a->b_pair, NULL, false};
+    fg_mm_rows(lb, H, zb, cz, (int64_t)rb * N, a->lb_packed, cz, H, &eb);
     for (int r = 0; r < rb; r++) /* each panel of down_z written as the panel it will be read as */
-        for (int p = 0; p * FG_PGEMM_NR < cz4; p++) {
-            const int w = cz4 - p * FG_PGEMM_NR < FG_PGEMM_NR ? cz4 - p * FG_PGEMM_NR : FG_PGEMM_NR;
-            const fg_pgemm_epi ed = {a->b_pair + H + p * FG_PGEMM_NR, NULL, false};
-            fg_pgemm_rows(dz + r * ws->dz_floats + (size_t)p * N * FG_PGEMM_NR, FG_PGEMM_NR, zb + (size_t)r * N * cz,
-                          cz, N, a->dz_packed + (size_t)p * cz * FG_PGEMM_NR, cz, w, &ed);
+        for (int p = 0; p * FG_MM_NR < cz4; p++) {
+            const int w = cz4 - p * FG_MM_NR < FG_MM_NR ? cz4 - p * FG_MM_NR : FG_MM_NR;
+            const fg_mm_bias ed = {a->b_pair + H + p * FG_MM_NR, NULL, false};
+            fg_mm_rows(dz + r * ws->dz_floats + (size_t)p * N * FG_MM_NR, FG_MM_NR, zb + (size_t)r * N * cz,
+                          cz, N, a->dz_packed + (size_t)p * cz * FG_MM_NR, cz, w, &ed);
         }
     for (int h = 0; h < H; h++) {
         float *ah = att + (size_t)h * RB * N;
@@ -268,7 +268,7 @@ static void ipa_block(const fg_ipa_attn *a, const ipa_ws *ws, const float *z, co
     }
     const int off = H * (a->C + 4 * a->Pv);
     for (int r = 0; r < rb; r++)
-        fg_pgemm_rows(ws->feat + ((size_t)b * N + i0 + r) * ws->F + off, cz4, att + (size_t)r * N, (int64_t)RB * N, H,
+        fg_mm_rows(ws->feat + ((size_t)b * N + i0 + r) * ws->F + off, cz4, att + (size_t)r * N, (int64_t)RB * N, H,
                       dz + r * ws->dz_floats, N, cz4, NULL);
 }
 
@@ -278,9 +278,9 @@ static fg_status ws_alloc(const fg_ipa_attn *a, ipa_ws *ws, int B, int N, int nt
     ws->B = B, ws->N = N, ws->RB = row_block(N), ws->P = a->n_proj;
     ws->W = a->C + 3 * a->Pv, ws->F = H * (a->C + 4 * a->Pv + a->cz4);
     ws->o_kv = H * a->C, ws->o_qp = 3 * H * a->C, ws->o_kvp = 3 * H * a->C + 3 * H * a->Pq;
-    ws->kt_floats = fg_pgemm_packed_floats(a->C, N);
-    ws->v_floats = fg_pgemm_packed_floats(N, ws->W);
-    ws->dz_floats = fg_pgemm_packed_floats(N, a->cz4);
+    ws->kt_floats = fg_mm_panel_floats(a->C, N);
+    ws->v_floats = fg_mm_panel_floats(N, ws->W);
+    ws->dz_floats = fg_mm_panel_floats(N, a->cz4);
     const size_t BN = (size_t)B * N, BH = (size_t)B * H;
     ws->tbuf_floats = (size_t)ws->RB * N * H + (size_t)ws->RB * ws->dz_floats + (size_t)H * ws->RB * N + N +
                       (size_t)ws->RB * ws->W;
@@ -305,7 +305,7 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
     const int nth = omp_get_max_threads();
     ipa_ws ws;
     if (ws_alloc(a, &ws, B, N, nth, scratch) != FG_OK ||
-        !fg_plinear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P, false, scratch)) {
+        !fg_mm_linear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P, false, scratch)) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
     }
@@ -316,7 +316,7 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
         float *tb = ws.tbuf + ws.tbuf_floats * (size_t)omp_get_thread_num();
         ipa_block(a, &ws, z, rots, trans, mask, task / nblk, (task % nblk) * ws.RB, tb);
     }
-    const bool ok = fg_plinear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s, false, scratch);
+    const bool ok = fg_mm_linear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s, false, scratch);
     fg_arena_restore(scratch, mark);
     return ok ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
 }

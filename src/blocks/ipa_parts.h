@@ -26,7 +26,7 @@ typedef struct fg_ipa_attn {
     const float *w_out;   /* [c_s, H*(C + 4 Pv + cz4)] linear_out */
     const float *b_out;   /* [c_s] */
     float *head_w;        /* [H] softplus(head_weights) * sqrt(1 / (3 Pq 9/2)) */
-    float *lb_packed;     /* linear_b^T [c_z, H] and down_z^T [c_z, cz4] in panels (core/pgemm.h) */
+    float *lb_packed;     /* linear_b^T [c_z, H] and down_z^T [c_z, cz4] in panels (core/mm.h) */
     float *dz_packed;
 } fg_ipa_attn;
 
@@ -84,7 +84,7 @@ typedef struct fg_edge_trans {
     const float *fin_w, *fin_b;     /* [c_z, hid], [c_z] final_layer */
     const float *ln_g, *ln_b;       /* [c_z] layer_norm */
     float *w_node;                  /* [2 hid, d]: node columns (n_i; n_j) of trunk.0 */
-    float **packed;                 /* n_layers + 1 panel-packed transposed weights (core/pgemm.h):
+    float **packed;                 /* n_layers + 1 panel-packed transposed weights (core/mm.h):
                                        the z columns of trunk.0 [c_z -> hid], trunk.<2k> [hid -> hid],
                                        final_layer [hid -> c_z] */
 } fg_edge_trans;

@@ -1,5 +1,5 @@
 /* Small helpers shared by the Pairformer-family modules and block types. */
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include <omp.h>
 #include <stdio.h>

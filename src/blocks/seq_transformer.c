@@ -1,7 +1,7 @@
 /* The IPA trunk's sequence transformer: torch nn.TransformerEncoder of
  * post-norm nn.TransformerEncoderLayer (d_model = dim_feedforward = c, ReLU,
  * eval mode), src_key_padding_mask = ~mask. Node-sized work: linears as
- * panel products (fg_plinear), the attention in blocks of query rows per
+ * panel products (fg_mm_linear), the attention in blocks of query rows per
  * (item, head) against keys and values packed once per (item, head),
  * residual + LayerNorm as one row pass. */
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "blocks/ipa_parts.h"
-#include "core/pgemm.h"
+#include "core/mm.h"
 #include "core/rowops.h"
 #include "core/vmath.h"
 #include "framegen/ops.h"
@@ -89,7 +89,7 @@ static void masked_softmax(float *row, const float *mask, int N, float scale)
 /* Per (item, head) panels: keys transposed [hd, N] and values [N, hd]. */
 typedef struct seq_ws {
     int64_t kt_floats, v_floats;
-    float *kt, *v;  /* [B * heads] packed keys^T, values (core/pgemm.h) */
+    float *kt, *v;  /* [B * heads] packed keys^T, values (core/mm.h) */
     float *sbuf;    /* per thread: scores [SEQ_ROWS, N] */
 } seq_ws;
 
@@ -104,8 +104,8 @@ static void seq_attention(const fg_seq_tfmr *t, const float *qkv, const float *m
 #pragma omp for schedule(static)
         for (int bh = 0; bh < B * H; bh++) {
             const float *base = qkv + (size_t)(bh / H) * N * 3 * c + (bh % H) * hd;
-            fg_pgemm_pack(ws->kt + bh * ws->kt_floats, base + c, 3 * c, true, hd, N);
-            fg_pgemm_pack(ws->v + bh * ws->v_floats, base + 2 * c, 3 * c, false, N, hd);
+            fg_mm_pack_panels(ws->kt + bh * ws->kt_floats, base + c, 3 * c, true, hd, N);
+            fg_mm_pack_panels(ws->v + bh * ws->v_floats, base + 2 * c, 3 * c, false, N, hd);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int task = 0; task < B * H * nblk; task++) {
@@ -113,10 +113,10 @@ static void seq_attention(const fg_seq_tfmr *t, const float *qkv, const float *m
             const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
             float *S = ws->sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
             const float *q = qkv + ((size_t)b * N + i0) * 3 * c + h * hd;
-            fg_pgemm_rows(S, N, q, 3 * c, rb, ws->kt + bh * ws->kt_floats, hd, N, NULL);
+            fg_mm_rows(S, N, q, 3 * c, rb, ws->kt + bh * ws->kt_floats, hd, N, NULL);
             for (int r = 0; r < rb; r++)
                 masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N, scale);
-            fg_pgemm_rows(att + ((size_t)b * N + i0) * c + h * hd, c, S, N, rb, ws->v + bh * ws->v_floats, N, hd,
+            fg_mm_rows(att + ((size_t)b * N + i0) * c + h * hd, c, S, N, rb, ws->v + bh * ws->v_floats, N, hd,
                           NULL);
         }
     }
@@ -128,7 +128,7 @@ fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float 
     const int c = t->c, hd = c / t->heads;
     const int64_t BN = (int64_t)B * N, nbh = (int64_t)B * t->heads;
     const fg_arena_mark mark = fg_arena_save(scratch);
-    seq_ws ws = {fg_pgemm_packed_floats(hd, N), fg_pgemm_packed_floats(N, hd), NULL, NULL, NULL};
+    seq_ws ws = {fg_mm_panel_floats(hd, N), fg_mm_panel_floats(N, hd), NULL, NULL, NULL};
     float *qkv = fg_arena_floats(scratch, (size_t)BN * 3 * c); /* [B*N, 3c] */
     float *att = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
     float *tmp = fg_arena_floats(scratch, (size_t)BN * c);     /* [B*N, c] */
@@ -140,14 +140,14 @@ fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float 
         memcpy(out, x, (size_t)BN * c * sizeof(float));
     for (int k = 0; ok && k < t->n_layers; k++) {
         const fg_seq_tfmr_layer *L = &t->layers[k];
-        ok = fg_plinear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c, false, scratch);
+        ok = fg_mm_linear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c, false, scratch);
         if (ok)
             seq_attention(t, qkv, mask, B, N, att, &ws);
-        ok = ok && fg_plinear(tmp, att, L->out_w, L->out_b, BN, c, c, false, scratch);
+        ok = ok && fg_mm_linear(tmp, att, L->out_w, L->out_b, BN, c, c, false, scratch);
         if (ok)
             fg_rows_add_layernorm(out, tmp, NULL, L->n1_g, L->n1_b, NULL, BN, c, LN_EPS);
-        ok = ok && fg_plinear(att, out, L->l1_w, L->l1_b, BN, c, c, true, scratch) &&
-             fg_plinear(tmp, att, L->l2_w, L->l2_b, BN, c, c, false, scratch);
+        ok = ok && fg_mm_linear(att, out, L->l1_w, L->l1_b, BN, c, c, true, scratch) &&
+             fg_mm_linear(tmp, att, L->l2_w, L->l2_b, BN, c, c, false, scratch);
         if (ok)
             fg_rows_add_layernorm(out, tmp, NULL, L->n2_g, L->n2_b, NULL, BN, c, LN_EPS);
     }

@@ -4,7 +4,7 @@
  * residual form). fc1|fc2 and fc3 are re-laid out once at init for fg_mm;
  * the hidden activations exist only per chunk. Chunks are a fixed function
  * of the row count, so the threads only decide who computes which chunk. */
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
-#include "blocks/pf_mm.h"
+#include "core/mm.h"
 
 #define CHUNK 64 /* most rows per chunk */
 
@@ -80,9 +80,9 @@ static void run_chunk(const fg_transition *m, const float *x, int64_t r0, int cn
 {
     const int c = m->c, hp = m->hidden_pad;
     fg_ln_rows(ln, x + r0 * c, cnt, c, c, m->ln_w, m->ln_b, FG_PF_LN_EPS);
-    fg_mm up = {ln, c, 1, m->w12, 2 * hp, cnt, c, 2 * hp, h, hp, FG_MM_SWIGLU, NULL, 0};
+    fg_mm up = {ln, c, 1, m->w12, 2 * hp, cnt, c, 2 * hp, h, hp, FG_MM_SWIGLU, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&up);
-    fg_mm down = {h, hp, 1, m->w3t, c, cnt, hp, c, out + r0 * c, c, accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0};
+    fg_mm down = {h, hp, 1, m->w3t, c, cnt, hp, c, out + r0 * c, c, accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&down);
 }
 
@@ -110,14 +110,14 @@ static fg_status forward_few(const fg_transition *m, const float *x, int rows, f
 #pragma omp for schedule(dynamic, 1)
         for (int u = 0; u < nup; u++) {
             const int j0 = u * UP_COLS, cols = 2 * hp - j0 < UP_COLS ? 2 * hp - j0 : UP_COLS;
-            fg_mm up = {ln, c, 1, m->w12 + j0, 2 * hp, rows, c, cols, h + j0 / 2, hp, FG_MM_SWIGLU, NULL, 0};
+            fg_mm up = {ln, c, 1, m->w12 + j0, 2 * hp, rows, c, cols, h + j0 / 2, hp, FG_MM_SWIGLU, NULL, 0, 0, {NULL, NULL, false}};
             fg_mm_run(&up);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int u = 0; u < ndown; u++) {
             const int j0 = u * DOWN_COLS, cols = c - j0 < DOWN_COLS ? c - j0 : DOWN_COLS;
             fg_mm down = {h, hp, 1, m->w3t + j0, c, rows, hp, cols, out + j0, c,
-                          accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0};
+                          accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
             fg_mm_run(&down);
         }
     }

@@ -9,7 +9,7 @@
  * output projection reading o^T transposed, so it lands channels-last in the
  * row of the output. The bias [heads, N, N] is the only buffer that grows
  * with N^2 per head; nothing of size N^3 exists. */
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include <math.h>
 #include <omp.h>
@@ -18,7 +18,7 @@
 
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
-#include "blocks/pf_mm.h"
+#include "core/mm.h"
 
 fg_status fg_tri_att_init(fg_tri_att *m, fg_wload *l, const char *name, int c, int heads, int dh,
                           bool starting)
@@ -153,10 +153,10 @@ static void attend_block(const fg_tri_att *m, const float *Tt, int n, int h, int
     const float *qt = b->qkvg + (size_t)h * dh * n, *kt = qt + (size_t)hd * n, *vt = kt + (size_t)hd * n;
     const float *gt = vt + (size_t)hd * n;
     float *ot = b->ot + (size_t)h * dh * n;
-    fg_mm logits = {kt, 1, n, qt + q0, n, n, dh, nq, b->s, qb, FG_MM_STORE, NULL, 0};
+    fg_mm logits = {kt, 1, n, qt + q0, n, n, dh, nq, b->s, qb, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&logits);
     softmax_cols(b->s, qb, n, nq, b->mb, Tt + h * P + q0, n, b->mx, b->sum);
-    fg_mm pv = {vt, n, 1, b->s, qb, dh, n, nq, ot + q0, n, FG_MM_STORE, NULL, 0};
+    fg_mm pv = {vt, n, 1, b->s, qb, dh, n, nq, ot + q0, n, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&pv);
     for (int e = 0; e < dh; e++) {
         float *oe = ot + (size_t)e * n + q0;
@@ -173,10 +173,10 @@ static void attend_row(const fg_tri_att *m, const float *z, const float *mask, c
 {
     const int c = m->c, hd = m->heads * m->dh, qb = query_block(m, n);
     fg_ln_rows_t(b->xt, n, z + r * row_step(m, n), n, vec_step(m, n), c, m->ln_w, m->ln_b, FG_PF_LN_EPS, b->tmp);
-    fg_mm qkv = {m->wqkvg, c, 1, b->xt, n, 3 * (int64_t)hd, c, n, b->qkvg, n, FG_MM_STORE, NULL, 0};
+    fg_mm qkv = {m->wqkvg, c, 1, b->xt, n, 3 * (int64_t)hd, c, n, b->qkvg, n, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&qkv);
     fg_mm g = {m->wqkvg + (size_t)3 * hd * c, c, 1, b->xt, n, hd, c, n, b->qkvg + (size_t)3 * hd * n, n,
-               FG_MM_SIGMOID, NULL, 0};
+               FG_MM_SIGMOID, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&g);
     const float scale = (float)sqrt((double)m->dh);
     for (int64_t i = 0; i < (int64_t)hd * n; i++)
@@ -187,7 +187,7 @@ static void attend_row(const fg_tri_att *m, const float *z, const float *mask, c
         for (int q0 = 0; q0 < n; q0 += qb)
             attend_block(m, Tt, n, h, q0, n - q0 < qb ? n - q0 : qb, b);
     fg_mm o = {b->ot, 1, n, m->wo_t, c, n, hd, c, out + r * row_step(m, n), vec_step(m, n),
-               accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0};
+               accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&o);
 }
 

@@ -10,7 +10,7 @@
  * gated by sigmoid(g_out(LN_in z)) as it is added to the output. Nothing of
  * size N^3 exists. All products are fg_mm on weights re-laid out at init;
  * one parallel region, with the work split into fixed tiles. */
-#include "blocks/pf_wide.h"
+#include "core/wide.h"
 
 #include <math.h>
 #include <omp.h>
@@ -19,7 +19,7 @@
 
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
-#include "blocks/pf_mm.h"
+#include "core/mm.h"
 
 #define TILE 64 /* positions per projection / output tile */
 
@@ -108,7 +108,7 @@ static void project_tile(const fg_tri_mul *m, const float *z, const float *mask,
     for (int q = 0; mask && q < t->cnt; q++)
         mv[q] = mask[p0 + q * step];
     fg_mm mm = {win, c, 1, lnt, TILE, (both ? 4 : 2) * (int64_t)c4(c), c, t->cnt,
-                dst + (int64_t)t->line * n + t->off, P, FG_MM_GATE_ROWS, mask ? mv : NULL, 0};
+                dst + (int64_t)t->line * n + t->off, P, FG_MM_GATE_ROWS, mask ? mv : NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&mm);
 }
 
@@ -140,7 +140,7 @@ static void contract(const fg_tri_mul *m, const float *A, const float *B, int n,
     const int64_t P = (int64_t)n * n;
     const float *a = A + ch * P + (m->outgoing ? (int64_t)i0 * n : i0);
     fg_mm mm = {a, m->outgoing ? n : 1, m->outgoing ? 1 : n, B + ch * P, n, rows, n, n,
-                X + (int64_t)ch * rows * n, n, FG_MM_STORE, NULL, 0};
+                X + (int64_t)ch * rows * n, n, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&mm);
 }
 
@@ -190,9 +190,9 @@ static void finish(const fg_tri_mul *m, const float *z, const float *X, int n, i
     float *mean = g + (size_t)TILE * c, *inv = mean + TILE;                       /* [TILE] */
     ln_channels(xn, X + q0, Q, c, cnt, m->norm_out_w, m->norm_out_b, mean, inv);
     fg_ln_rows(ln, z + p0 * c, cnt, c, c, m->norm_in_w, m->norm_in_b, FG_PF_LN_EPS);
-    fg_mm gate = {ln, c, 1, m->g_out_t, c, cnt, c, c, g, c, FG_MM_SIGMOID, NULL, 0};
+    fg_mm gate = {ln, c, 1, m->g_out_t, c, cnt, c, c, g, c, FG_MM_SIGMOID, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&gate);
-    fg_mm proj = {xn, 1, TILE, m->p_out_t, c, cnt, c, c, out + p0 * c, c, accumulate ? FG_MM_MUL_ADD : FG_MM_MUL, g, c};
+    fg_mm proj = {xn, 1, TILE, m->p_out_t, c, cnt, c, c, out + p0 * c, c, accumulate ? FG_MM_MUL_ADD : FG_MM_MUL, g, c, 0, {NULL, NULL, false}};
     fg_mm_run(&proj);
 }
 

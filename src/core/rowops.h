@@ -2,7 +2,7 @@
  * hundred rows of c_s values): one pass where the plain sequence made two or
  * three, threaded over rows only when the tensor is large enough to pay for a
  * parallel region. Library internal; the reference twin is the unfused
- * sequence of ops.h calls (tests/test_pgemm.c). */
+ * sequence of ops.h calls (tests/test_mm_panels.c). */
 #ifndef FG_CORE_ROWOPS_H
 #define FG_CORE_ROWOPS_H
 

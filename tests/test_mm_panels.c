@@ -1,13 +1,13 @@
-/* Panel products (core/pgemm.h) against plain double loops and their BLAS
- * twins: packing (both layouts, partial panels), fg_pgemm_rows with every
- * epilogue over shapes that leave partial row blocks and panels, fg_plinear
- * against fg_linear, and fg_plinear bit-identical at 1 and 3 threads. */
+/* Panel products (core/mm.h) against plain double loops and their BLAS
+ * twins: packing (both layouts, partial panels), fg_mm_rows with every
+ * epilogue over shapes that leave partial row blocks and panels, fg_mm_linear
+ * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pgemm.h"
+#include "core/mm.h"
 #include "fixture.h"
 #include "framegen/ops.h"
 #include "framegen/rng.h"
@@ -25,10 +25,10 @@ static float *floats(int64_t n) { return malloc(sizeof(float) * (size_t)(n > 0 ?
 /* Packing: every element lands at its panel position, padding is zero. */
 static int check_pack(int64_t K, int64_t N, bool trans)
 {
-    const int64_t ld = (trans ? K : N) + 3, NR = FG_PGEMM_NR;
-    float *b = floats((trans ? N : K) * ld), *bp = floats(fg_pgemm_packed_floats(K, N));
+    const int64_t ld = (trans ? K : N) + 3, NR = FG_MM_NR;
+    float *b = floats((trans ? N : K) * ld), *bp = floats(fg_mm_panel_floats(K, N));
     fill(b, (trans ? N : K) * ld, 1);
-    fg_pgemm_pack(bp, b, ld, trans, K, N);
+    fg_mm_pack_panels(bp, b, ld, trans, K, N);
     int bad = 0;
     for (int64_t n = 0; n < (N + NR - 1) / NR * NR; n++)
         for (int64_t k = 0; k < K; k++) {
@@ -39,24 +39,24 @@ static int check_pack(int64_t K, int64_t N, bool trans)
     return bad;
 }
 
-/* fg_pgemm_rows against double loops; returns max |err| / sqrt(K + 1). */
+/* fg_mm_rows against double loops; returns max |err| / sqrt(K + 1). */
 static double check_rows(int64_t rows, int64_t K, int64_t N, int variant)
 {
     const int64_t lda = K + 2, ldy = N + 5;
-    float *a = floats(rows * lda), *w = floats(N * K), *bp = floats(fg_pgemm_packed_floats(K, N));
+    float *a = floats(rows * lda), *w = floats(N * K), *bp = floats(fg_mm_panel_floats(K, N));
     float *cb = floats(N), *rb = floats(rows), *y = floats(rows * ldy), *y0 = floats(rows * ldy);
     fill(a, rows * lda, 2), fill(w, N * K, 3), fill(cb, N, 4), fill(rb, rows, 5), fill(y, rows * ldy, 6);
     memcpy(y0, y, sizeof(float) * (size_t)(rows * ldy));
-    fg_pgemm_pack(bp, w, K, true, K, N);
-    const fg_pgemm_epi e = {variant & 1 ? cb : NULL, variant & 2 ? rb : NULL, (variant & 4) != 0};
-    fg_pgemm_rows(y, ldy, a, lda, rows, bp, K, N, &e);
+    fg_mm_pack_panels(bp, w, K, true, K, N);
+    const fg_mm_bias e = {variant & 1 ? cb : NULL, variant & 2 ? rb : NULL, (variant & 4) != 0};
+    fg_mm_rows(y, ldy, a, lda, rows, bp, K, N, &e);
     double worst = 0;
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t n = 0; n < N; n++) {
             double s = 0;
             for (int64_t k = 0; k < K; k++)
                 s += (double)a[r * lda + k] * w[n * K + k];
-            s += (e.col_bias ? cb[n] : 0.0) + (e.row_bias ? rb[r] : 0.0);
+            s += (e.col ? cb[n] : 0.0) + (e.row ? rb[r] : 0.0);
             s = e.relu && s < 0 ? 0 : s;
             worst = fmax(worst, fabs(y[r * ldy + n] - s));
         }
@@ -67,7 +67,7 @@ static double check_rows(int64_t rows, int64_t K, int64_t N, int variant)
     return worst / sqrt((double)K + 1.0);
 }
 
-/* fg_plinear against fg_linear (+ReLU) and double loops; identical at 1 and 3 threads. */
+/* fg_mm_linear against fg_linear (+ReLU) and double loops; identical at 1 and 3 threads. */
 static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_t N, bool bias, bool relu)
 {
     float *x = floats(M * K), *W = floats(N * K), *b = floats(N), *y1 = floats(M * N), *y3 = floats(M * N);
@@ -75,9 +75,9 @@ static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_
     fill(x, M * K, 7), fill(W, N * K, 8), fill(b, N, 9);
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    bool ok = fg_plinear(y1, x, W, bias ? b : NULL, M, K, N, relu, ar);
+    bool ok = fg_mm_linear(y1, x, W, bias ? b : NULL, M, K, N, relu, ar);
     omp_set_num_threads(3);
-    ok = ok && fg_plinear(y3, x, W, bias ? b : NULL, M, K, N, relu, ar);
+    ok = ok && fg_mm_linear(y3, x, W, bias ? b : NULL, M, K, N, relu, ar);
     omp_set_num_threads(saved);
     fg_linear(yb, x, W, bias ? b : NULL, M, K, N);
     if (relu)
@@ -94,7 +94,7 @@ static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_
         }
     const double scale = sqrt((double)K + 1.0);
     fx_ok(s, ok && d_ref / scale < 1e-5 && d_blas / scale < 1e-5 && !memcmp(y1, y3, sizeof(float) * (size_t)(M * N)),
-          "fg_plinear M=%lld K=%lld N=%lld%s%s: vs double %.2e, vs fg_linear %.2e (/sqrt K), 1 vs 3 threads %s",
+          "fg_mm_linear M=%lld K=%lld N=%lld%s%s: vs double %.2e, vs fg_linear %.2e (/sqrt K), 1 vs 3 threads %s",
           (long long)M, (long long)K, (long long)N, bias ? " bias" : "", relu ? " relu" : "", d_ref / scale,
           d_blas / scale, memcmp(y1, y3, sizeof(float) * (size_t)(M * N)) ? "DIFFER" : "identical");
     free(x), free(W), free(b), free(y1), free(y3), free(yb);
@@ -102,7 +102,7 @@ static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_
 
 int main(void)
 {
-    fx_suite s = {"pgemm", 0, 0};
+    fx_suite s = {"mm_panels", 0, 0};
     const int64_t Ks[] = {1, 7, 16, 33, 128}, Ns[] = {1, 15, 16, 17, 32, 33, 100};
     int bad = 0;
     for (size_t i = 0; i < 5; i++)
@@ -117,7 +117,7 @@ int main(void)
         for (size_t i = 0; i < 5; i++)
             for (size_t j = 0; j < 7; j++, n++)
                 worst = fmax(worst, check_rows(Rs[r], Ks[i], Ns[j], (int)(r + i + j) % 8));
-    fx_ok(&s, worst < 1e-5, "fg_pgemm_rows, %d shapes x epilogues vs double loops: max |err| / sqrt(K) %.2e", n,
+    fx_ok(&s, worst < 1e-5, "fg_mm_rows, %d shapes x epilogues vs double loops: max |err| / sqrt(K) %.2e", n,
           worst);
 
     fg_arena ar;

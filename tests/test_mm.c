@@ -1,4 +1,4 @@
-/* fg_mm (blocks/pf_mm.h) against its plain twin on random inputs: every
+/* fg_mm (core/mm.h) against its plain twin on random inputs: every
  * epilogue, odd sizes (partial row and column blocks), x read row-major and
  * transposed, K = 0, and fg_mm_pack_t. The twin sums in double, so the
  * tolerance is float rounding of a K-term sum: |err| <= 1e-5 (1 + sum |x w|). */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocks/pf_mm.h"
+#include "core/mm.h"
 #include "fixture.h"
 #include "framegen/rng.h"
 
@@ -81,7 +81,7 @@ static void run_case(fx_suite *s, fg_mm_epi epi, int64_t M, int64_t K, int64_t J
     normals(x, M * K + 1, seed), normals(w, K * ldw + 1, seed + 1), normals(y0, ylen, seed + 2);
     normals(aux, M * ldy + 1, seed + 3);
     memcpy(y, y0, sizeof(float) * ylen);
-    fg_mm p = {x, trans ? 1 : K, trans ? M : 1, w, ldw, M, K, J, y, ldy, epi, aux, ldy};
+    fg_mm p = {x, trans ? 1 : K, trans ? M : 1, w, ldw, M, K, J, y, ldy, epi, aux, ldy, 0, {NULL, NULL, false}};
     if (epi == FG_MM_GATE_ROWS && seed % 2)
         p.aux = NULL;
     fg_mm_run(&p);

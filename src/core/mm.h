@@ -1,0 +1,111 @@
+/* Register-blocked matrix products for the trunk's hot loops, with the
+ * element-wise step that follows a product (bias, ReLU, gate, SwiGLU,
+ * residual) applied to each block while it is still in registers.
+ * Single-threaded except fg_mm_linear: callers split the work over their own
+ * fixed tiles.
+ *
+ * Why not BLAS here: single-threaded sgemm packs both operands on every call,
+ * and at the trunk's shapes (K = 32..512, a few hundred rows per tile)
+ * packing the weight costs 15-40% of the multiply. These products take the
+ * right operand as it is laid out (weights packed once at load, or
+ * activations already written in a usable layout), read the left operand in
+ * place with any strides, and write through the epilogue.
+ *
+ * A block is FG_MM_MR rows x FG_MM_NR columns; every output element is one
+ * fused multiply-add chain over k = 0..K-1 in order, whatever the block it
+ * falls in, so results never depend on how callers split rows or columns
+ * among threads. Library internal; the plain twins are the double loops of
+ * tests/test_mm.c and tests/test_mm_panels.c. */
+#ifndef FG_CORE_MM_H
+#define FG_CORE_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "framegen/arena.h"
+
+#define FG_MM_MR 8  /* rows per register block */
+#define FG_MM_NR 32 /* columns per register block, and per packed panel */
+
+/* What happens to a block's sums acc[i][j] = sum_k x[i][k] w[k][j], after
+ * the column / row biases and ReLU of fg_mm_bias. y and aux are indexed
+ * [i][j] with their row strides unless said otherwise. */
+typedef enum fg_mm_epi {
+    FG_MM_STORE,   /* y = acc */
+    FG_MM_ADD,     /* y = y + acc */
+    FG_MM_SIGMOID, /* y = sigmoid(acc) */
+    FG_MM_MUL,     /* y = acc * aux */
+    FG_MM_MUL_ADD, /* y = y + acc * aux */
+    /* Column pairs: in each 32-column block, columns 0..15 are a and 16..31
+     * are b of the same 16 outputs: y[i][j0/2 + l] = silu(a_l) * b_l.
+     * J must be a multiple of 32 (pad the packed weights with zeros). */
+    FG_MM_SWIGLU,
+    /* Row pairs: in each 8-row block, rows 0..3 are p and 4..7 are g of the
+     * same 4 outputs: y[i0/2 + r][j] = p_r * sigmoid(g_r) * aux[j] (aux: one
+     * value per column, e.g. a mask, or NULL for 1). M must be a multiple of 8. */
+    FG_MM_GATE_ROWS,
+} fg_mm_epi;
+
+/* Applied to the sums first, in this order: + col[j], + row[i], max(., 0). */
+typedef struct fg_mm_bias {
+    const float *col; /* [J], or NULL */
+    const float *row; /* [M] (from the first row of the product), or NULL */
+    bool relu;
+} fg_mm_bias;
+
+typedef struct fg_mm {
+    const float *x; /* x[i][k] = x[i * xs_i + k * xs_k] */
+    int64_t xs_i, xs_k;
+    /* w[k][j] = w[k * ldw + j] when w_panel is 0; otherwise w is in panels
+     * of FG_MM_NR columns, panel p at w + p * w_panel, w[k][j] at
+     * panel(j / NR)[k * ldw + j % NR] (fg_mm_pack_panels: ldw = NR,
+     * w_panel = K * NR). */
+    const float *w;
+    int64_t ldw;
+    int64_t M, K, J;
+    float *y; /* output rows ldy apart */
+    int64_t ldy;
+    fg_mm_epi epi;
+    const float *aux; /* FG_MM_MUL / MUL_ADD: [M][J], ld_aux apart; FG_MM_GATE_ROWS: [J] or NULL */
+    int64_t ld_aux;
+    int64_t w_panel;
+    fg_mm_bias bias;
+} fg_mm;
+
+/* Runs the product and its epilogue. y must not overlap x or w (nor aux,
+ * except that aux may equal y for the element-wise modes). */
+void fg_mm_run(const fg_mm *p);
+
+/* dst[k * ldd + j] = W[j * cols + k] for j < rows, k < cols: an nn.Linear
+ * weight [rows, cols] transposed into the plain w layout. */
+void fg_mm_pack_t(float *dst, int64_t ldd, const float *W, int64_t rows, int64_t cols);
+
+/* Floats of a [K, N] operand packed in panels: N rounded up to whole panels. */
+int64_t fg_mm_panel_floats(int64_t K, int64_t N);
+
+/* bp <- B[K, N] in panels of FG_MM_NR columns, zero padded, from
+ * b[k * ldb + n], or from b[n * ldb + k] when trans (an nn.Linear weight
+ * W[N, K] gives B = W^T). */
+void fg_mm_pack_panels(float *bp, const float *b, int64_t ldb, bool trans, int64_t K, int64_t N);
+
+/* A panel-packed copy in new 64-byte aligned memory (free() it), or NULL when out of memory. */
+float *fg_mm_pack_panels_new(const float *b, int64_t ldb, bool trans, int64_t K, int64_t N);
+
+/* y[r, n] = bias(sum_k a[r * lda + k] * B[k, n]) for r < rows, n < N, with bp
+ * from fg_mm_pack_panels (bias may be NULL). Single-threaded. */
+void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows, const float *bp, int64_t K,
+                int64_t N, const fg_mm_bias *bias);
+
+/* y[M, N] = act(x[M, K] W[N, K]^T + b), act = ReLU when relu, W and b (may be
+ * NULL) read in place: for the few-row node products the product is formed
+ * transposed (W's rows against the packed x), so only M x K values are
+ * packed, in scratch (restored on return). Threaded over a fixed grid of
+ * blocks; inside a parallel region it runs on the calling thread. Returns
+ * false when scratch runs out (y untouched). */
+bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
+                  bool relu, fg_arena *scratch);
+
+/* Rounds n up to a multiple of m. */
+static inline int64_t fg_mm_round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+#endif
