@@ -71,18 +71,13 @@ for t in threads:
             sp = f"{tt['median_ms'] / c['median_ms']:8.2f}x" if tt else f"{'-':>9s}"
             cx = f"{tt['cpu_ms'] / c['cpu_ms']:9.2f}x" if tt and c.get('cpu_ms') else f"{'-':>10s}"
             print(f"{b:24s} {L:5d} {c['median_ms']:10.1f} {tms} {sp} {c['gflops']:8.1f} {c['peak_rss_mb']:9.0f} {cx}")
-    print("triangle multiplication vs sgemm at its shapes (C):")
-    for L in sizes:
-        tm, sg = rows.get(("c", "tri_mul", L)), rows.get(("c", "sgemm_trimul", L))
-        if tm and sg:
-            print(f"  L={L:4d}: tri_mul {tm['gflops']:7.1f} GF/s, sgemm {sg['gflops']:7.1f} GF/s "
-                  f"-> {100 * tm['gflops'] / sg['gflops']:5.1f}% (by CPU time "
-                  f"{100 * sg['cpu_ms'] / tm['cpu_ms']:5.1f}%)")
-    print("edge transition vs sgemm at its shapes (C):")
-    for L in sizes:
-        tr, sg = rows.get(("c", "transition", L)), rows.get(("c", "sgemm_transition", L))
-        if tr and sg:
-            print(f"  L={L:4d}: transition {tr['gflops']:7.1f} GF/s, sgemm {sg['gflops']:7.1f} GF/s "
-                  f"-> {100 * tr['gflops'] / sg['gflops']:5.1f}% (by CPU time "
-                  f"{100 * sg['cpu_ms'] / tr['cpu_ms']:5.1f}%)")
+    for name, ref, title in (("tri_mul", "sgemm_trimul", "triangle multiplication"),
+                             ("transition", "sgemm_transition", "transition")):
+        print(f"{title} vs sgemm at its shapes (C):")
+        for L in sizes:
+            m, sg = rows.get(("c", name, L)), rows.get(("c", ref, L))
+            if m and sg:
+                print(f"  L={L:4d}: {name} {m['gflops']:7.1f} GF/s, sgemm {sg['gflops']:7.1f} GF/s "
+                      f"-> {100 * m['gflops'] / sg['gflops']:5.1f}% (by CPU time "
+                      f"{100 * sg['cpu_ms'] / m['cpu_ms']:5.1f}%)")
 PY
