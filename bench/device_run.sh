@@ -37,7 +37,7 @@ for s in "$@"; do
     ipa)
       stage ipa 240 "$root/bench/run_ipa_compare.sh" -b "$b" -p "$py" -s 1 2 16 ;;
     pairformer)
-      stage pairformer 330 "$root/bench/run_pairformer_compare.sh" -b "$b/bench/bench_pairformer" -p "$py" -S 64,128,256 -o "$out/pairformer_raw" 2 16 ;;
+      stage pairformer 330 "$root/bench/run_pairformer_compare.sh" -b "$b/bench/bench_pairformer" -p "$py" -s 64,128,256 -S 64,128,256 -o "$out/pairformer_raw" 2 16 ;;
     pairformer1024)
       stage pairformer1024 200 "$b/bench/bench_pairformer" --threads 16 --l1024 ;;
     features)
