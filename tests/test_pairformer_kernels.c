@@ -115,6 +115,52 @@ static void test_rows(fx_suite *s)
     free(x), free(y), free(g), free(b), free(ref);
 }
 
+/* Linear(LN x) at the Pairformer's widths (C = 128, 4 and 6 outputs): rows
+ * in groups of 16, 4 and singly (37 rows), strided input with mean 100, and
+ * both output layouts (head-major, as the pair bias writes; row-major). */
+static void test_ln_proj_wide(fx_suite *s)
+{
+    enum { C = 128, ROWS = 37, STRIDE = 133, HMAX = 6 };
+    float *x = malloc(sizeof(float) * ROWS * STRIDE), *W = malloc(sizeof(float) * HMAX * C);
+    float g[C], b[C], fold[HMAX * C + HMAX], y[ROWS * HMAX], ref[ROWS * HMAX];
+    normals(x, ROWS * STRIDE, 11), normals(W, HMAX * C, 12), normals(g, C, 13), normals(b, C, 14);
+    for (int i = 0; i < ROWS * STRIDE; i++)
+        x[i] = x[i] * 2.0f + 100.0f; /* offset: cancellation */
+    for (int H = 4; H <= HMAX; H += 2) {
+        for (int i = 0; i < ROWS; i++) {
+            const float *xi = x + i * STRIDE;
+            double mean = 0, var = 0;
+            for (int c = 0; c < C; c++)
+                mean += xi[c];
+            mean /= C;
+            for (int c = 0; c < C; c++)
+                var += (xi[c] - mean) * (xi[c] - mean);
+            var /= C;
+            for (int h = 0; h < H; h++) {
+                double acc = 0;
+                for (int c = 0; c < C; c++)
+                    acc += ((xi[c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]) * W[h * C + c];
+                ref[h * ROWS + i] = (float)acc;
+            }
+        }
+        fg_ln_proj_fold(fold, fold + H * C, W, g, b, H, C);
+        fg_ln_proj_rows(y, 1, ROWS, x, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        double e = excess(y, ref, (int64_t)ROWS * H);
+        fx_ok(s, e <= 1, "Linear(LayerNorm) folded (C=128, %d outputs, 37 strided rows, mean 100, head-major): "
+              "error/tolerance %.3f", H, e);
+        fg_ln_proj_rows(y, H, 1, x, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        double worst = 0;
+        for (int i = 0; i < ROWS; i++)
+            for (int h = 0; h < H; h++) {
+                const double d = fabs((double)y[i * H + h] - ref[h * ROWS + i]) / (ATOL + RTOL * fabs(ref[h * ROWS + i]));
+                worst = d > worst || d != d ? d : worst;
+            }
+        fx_ok(s, worst <= 1, "Linear(LayerNorm) folded (C=128, %d outputs, row-major): error/tolerance %.3f", H,
+              worst);
+    }
+    free(x), free(W);
+}
+
 /* A random Pairformer layer store to take modules from. */
 static fg_weights *layer_weights(const fg_block_dims *dims, int heads, int dh, int pair_bias_heads, bool pb)
 {
@@ -317,6 +363,7 @@ int main(void)
     fx_suite s = {"pairformer kernels vs reference twins", 0, 0};
     test_fast_sigmoid(&s);
     test_rows(&s);
+    test_ln_proj_wide(&s);
     test_tri_mul(&s);
     test_tri_att(&s);
     test_transition(&s);

@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "core/transpose.h"
+
 /* `omp simd` lets the compiler vectorise the float reductions below without
  * -ffast-math; the summation order is fixed by the build, not by threads. */
 
@@ -193,10 +195,97 @@ static void ln_proj_row(float *y, int64_t y_head, const float *xr, int C, const 
     }
 }
 
+#if defined(__AVX512F__)
+#define LNP16_MAX_H 8
+
+/* Sixteen rows at a time, one row per vector lane: each 16 x 16 tile of x is
+ * transposed in registers, so the sums over C are vertical adds and the
+ * reductions that limit the forms above disappear. Shifted sums as there;
+ * the centred dots are formed as sum (x - x0) Wg - (mean - x0) sum Wg, with
+ * wsum[h] = sum_c Wg[h][c]. H is a constant where the caller can make it one,
+ * so that the dot accumulators stay in registers. */
+static inline __attribute__((always_inline)) void ln_proj_16rows(float *y, int64_t y_row, int64_t y_head,
+                                                                 const float *x, int64_t x_stride, int C,
+                                                                 const float *Wg, const float *t,
+                                                                 const float *wsum, const int H, float eps)
+{
+    float tile[16][16]; /* [channel][row] of one tile */
+    __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), x0 = _mm512_setzero_ps();
+    __m512 dot[LNP16_MAX_H]; /* [head], one row per lane */
+#pragma GCC unroll 8
+    for (int h = 0; h < LNP16_MAX_H; h++)
+        dot[h] = _mm512_setzero_ps();
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        fg_transpose_tile(&tile[0][0], 16, x + c0, x_stride, 16, 16);
+        if (c0 == 0)
+            x0 = _mm512_loadu_ps(tile[0]);
+#pragma GCC unroll 4
+        for (int c = 0; c < 16; c++) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(tile[c]), x0);
+            s1 = _mm512_add_ps(s1, d);
+            s2 = _mm512_fmadd_ps(d, d, s2);
+#pragma GCC unroll 8
+            for (int h = 0; h < H; h++)
+                dot[h] = _mm512_fmadd_ps(d, _mm512_set1_ps(Wg[(size_t)h * C + c0 + c]), dot[h]);
+        }
+    }
+    const __m512 rc = _mm512_set1_ps(1.0f / (float)C);
+    const __m512 md = _mm512_mul_ps(s1, rc); /* mean - x0 */
+    const __m512 var = _mm512_max_ps(_mm512_fnmadd_ps(md, md, _mm512_mul_ps(s2, rc)), _mm512_setzero_ps());
+    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_sqrt_ps(_mm512_add_ps(var, _mm512_set1_ps(eps))));
+#pragma GCC unroll 8
+    for (int h = 0; h < H; h++) {
+        const __m512 centred = _mm512_fnmadd_ps(md, _mm512_set1_ps(wsum[h]), dot[h]);
+        const __m512 v = _mm512_fmadd_ps(inv, centred, _mm512_set1_ps(t[h]));
+        if (y_row == 1) {
+            _mm512_storeu_ps(y + h * y_head, v);
+        } else {
+            float lanes[16];
+            _mm512_storeu_ps(lanes, v);
+            for (int r = 0; r < 16; r++)
+                y[r * y_row + h * y_head] = lanes[r];
+        }
+    }
+}
+
+/* Rows [0, rows / 16 * 16) by ln_proj_16rows; returns how many were done. */
+static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows,
+                              int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps)
+{
+    if (C % 16 != 0 || H > LNP16_MAX_H || rows < 16)
+        return 0;
+    float wsum[LNP16_MAX_H];
+    for (int h = 0; h < H; h++) {
+        float a = 0.0f;
+        for (int c = 0; c < C; c++)
+            a += Wg[(size_t)h * C + c];
+        wsum[h] = a;
+    }
+    int64_t i = 0;
+    for (; i + 16 <= rows; i += 16) {
+        float *yi = y + i * y_row;
+        const float *xi = x + i * x_stride;
+        if (H == 4) /* the Pairformer's pair-bias and triangle-attention heads */
+            ln_proj_16rows(yi, y_row, y_head, xi, x_stride, C, Wg, t, wsum, 4, eps);
+        else
+            ln_proj_16rows(yi, y_row, y_head, xi, x_stride, C, Wg, t, wsum, H, eps);
+    }
+    return i;
+}
+#else
+static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows,
+                              int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps)
+{
+    (void)y, (void)y_row, (void)y_head, (void)x, (void)rows, (void)x_stride, (void)C, (void)Wg, (void)t, (void)H,
+        (void)eps;
+    return 0;
+}
+#endif
+
 void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
                      int C, const float *Wg, const float *t, int H, float eps)
 {
-    int64_t i = 0;
+    int64_t i = ln_proj_rows16(y, y_row, y_head, x, rows, x_stride, C, Wg, t, H, eps);
     if (C % 16 == 0)
         for (; i + 4 <= rows; i += 4)
             ln_proj_4rows(y + i * y_row, y_row, y_head, x + i * x_stride, x_stride, C, Wg, t, H, eps);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/mm.h"
+#include "core/transpose.h"
 #include "core/vmath.h"
 #include "framegen/ops.h"
 
@@ -40,53 +41,6 @@ static inline float sigmoid(float x) { return 1.0f / (1.0f + fg_vexpf(-x)); }
 
 int64_t fg_mm_panel_floats(int64_t K, int64_t N) { return (N + NR - 1) / NR * NR * K; }
 
-/* dst[j * ldd + i] = src[i * lds + j] for i < ni, j < nj (ni, nj <= 16). */
-static void transpose_tile(float *dst, int64_t ldd, const float *src, int64_t lds, int ni, int nj)
-{
-#if defined(__AVX512F__)
-    if (ni == 16 && nj == 16) {
-        /* 16 x 16 in registers: 32-bit, 64-bit, 128-bit and 256-bit interleaves */
-        __m512 r[16], t[16];
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i++)
-            r[i] = _mm512_loadu_ps(src + i * lds);
-#pragma GCC unroll 8
-        for (int i = 0; i < 16; i += 2) {
-            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-        }
-#pragma GCC unroll 4
-        for (int i = 0; i < 16; i += 4)
-#pragma GCC unroll 2
-            for (int h = 0; h < 2; h++) {
-                r[i + h] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + h]), _mm512_castps_pd(t[i + 2 + h])));
-                r[i + 2 + h] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + h]), _mm512_castps_pd(t[i + 2 + h])));
-            }
-#pragma GCC unroll 2
-        for (int i = 0; i < 16; i += 8)
-#pragma GCC unroll 4
-            for (int h = 0; h < 4; h++) {
-                t[i + h] = _mm512_shuffle_f32x4(r[i + h], r[i + 4 + h], 0x88);
-                t[i + 4 + h] = _mm512_shuffle_f32x4(r[i + h], r[i + 4 + h], 0xDD);
-            }
-#pragma GCC unroll 8
-        for (int h = 0; h < 8; h++) {
-            r[h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0x88);
-            r[8 + h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0xDD);
-        }
-        /* r[q] now holds column col_of[q] of src (the pd interleave swaps the middle two of each four) */
-        static const int col_of[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
-#pragma GCC unroll 16
-        for (int q = 0; q < 16; q++)
-            _mm512_storeu_ps(dst + col_of[q] * ldd, r[q]);
-        return;
-    }
-#endif
-    for (int j = 0; j < nj; j++)
-        for (int i = 0; i < ni; i++)
-            dst[j * ldd + i] = src[i * lds + j];
-}
-
 /* Panels p0..p1-1, k values k0..k1-1 of fg_mm_pack_panels. */
 static void pack_part(float *bp, const float *b, int64_t ldb, bool trans, int64_t K, int64_t N, int64_t p0,
                       int64_t p1, int64_t k0, int64_t k1)
@@ -99,7 +53,7 @@ static void pack_part(float *bp, const float *b, int64_t ldb, bool trans, int64_
                 for (int64_t k = k0; k < k1; k += 16) {
                     const int nj = w - j < 16 ? (int)(w - j) : 16, nk = k1 - k < 16 ? (int)(k1 - k) : 16;
                     if (nj > 0)
-                        transpose_tile(dst + k * NR + j, NR, b + (n0 + j) * ldb + k, ldb, nj, nk);
+                        fg_transpose_tile(dst + k * NR + j, NR, b + (n0 + j) * ldb + k, ldb, nj, nk);
                     for (int kk = 0; kk < nk; kk++)
                         for (int jj = nj > 0 ? nj : 0; jj < 16; jj++)
                             dst[(k + kk) * NR + j + jj] = 0.0f;
@@ -371,7 +325,7 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
 static void transpose_rows(float *y, const float *yT, int64_t M, int64_t N, int64_t i0, int ni)
 {
     for (int64_t n = 0; n < N; n += 16)
-        transpose_tile(y + i0 * N + n, N, yT + n * M + i0, M, N - n < 16 ? (int)(N - n) : 16, ni);
+        fg_transpose_tile(y + i0 * N + n, N, yT + n * M + i0, M, N - n < 16 ? (int)(N - n) : 16, ni);
 }
 
 bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
