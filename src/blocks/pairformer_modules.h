@@ -74,8 +74,8 @@ typedef struct fg_attn_pair_bias {
     const float *z_ln_w, *z_ln_b;        /* [c_z] (proj_z.0) */
     const float *wz;                     /* [heads, c_z] (proj_z.1) */
     float *packed;                       /* owned: the three below */
-    const float *wqkvg_t;                /* [c_s, 4 c_s]: wq, wk, wv, wg transposed side by side */
-    const float *wo_t;                   /* [c_s, c_s]: wo transposed */
+    const float *wp[4];                  /* wq, wk, wv, wg packed in panels (fg_mm_pack_panels) */
+    const float *wo_p;                   /* wo packed in panels */
     const float *fold;                   /* [heads, c_z] + [heads]: fg_ln_proj_fold of proj_z, or NULL */
 } fg_attn_pair_bias;
 
