@@ -17,8 +17,8 @@
  *  pass 2 computes h per block of rows, its row softmax, and adds
  *         s (V W_o'^T) + b_o' straight into z, where W_o', b_o' carry the
  *         item's FiLM factors.
- * The per-tile products are register-blocked fg_small_gemm calls on
- * transposed weights (BLAS would pack z on every call).
+ * The per-tile products are register-blocked fg_mm calls on transposed
+ * weights (BLAS would pack z on every call).
  * A plain op-for-op twin lives in tests/test_double_pair.c. */
 #include <math.h>
 #include <omp.h>
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/small_gemm.h"
+#include "core/mm.h"
 #include "core/vmath.h"
 #include "framegen/block.h"
 #include "framegen/ops.h"
@@ -43,6 +43,14 @@ typedef struct dp_params {
     double dropout;
 } dp_params;
 
+/* y = (accumulate ? y : 0) + x w + bias (bias per column, may be NULL). */
+static void product(float *y, int64_t ldy, const float *x, int64_t xs_i, int64_t xs_k, const float *w, int64_t ldw,
+                    const float *bias, bool accumulate, int64_t M, int64_t K, int64_t J)
+{
+    const fg_mm p = {x, xs_i, xs_k, w, ldw, M, K, J, y, ldy, accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, 0,
+                     {bias, NULL, false}};
+    fg_mm_run(&p);
+}
 static const fg_field DP_FIELDS[] = {
     FG_FIELD_INT_(dp_params, bottleneck_scale, 4, 1, 4096, "bottleneck width D = c_z / bottleneck_scale"),
     FG_FIELD_BOOL_(dp_params, use_film, true, "FiLM (scale, shift) of the update from the time t"),
@@ -115,7 +123,7 @@ static fg_status dp_create(const void *params, const fg_block_dims *dims, fg_wei
         dp_destroy(b);
         return l.st;
     }
-    /* Transposed copies for fg_small_gemm (w[k, j] rows contiguous in j);
+    /* Transposed copies for fg_mm (w[k, j] rows contiguous in j);
      * the pass-1 projections side by side so one product computes both. */
     b->WT_fg = malloc(sizeof(float) * 2 * (size_t)D * (size_t)C);
     b->b_fg = malloc(sizeof(float) * 2 * (size_t)D);
@@ -165,7 +173,7 @@ static void gather_tile(const dp_block *b, const float *z, const float *m, int n
                         float *sm, float *U)
 {
     int C = b->C, D = b->D, D2 = 2 * b->D;
-    fg_small_gemm(fg, D2, z, C, 1, b->WT_fg, D2, b->b_fg, false, n, C, D2);
+    product(fg, D2, z, C, 1, b->WT_fg, D2, b->b_fg, false, n, C, D2);
     for (int d = 0; d < D; d++)
         mx[d] = -INFINITY, se[d] = 0.0f, sm[d] = 0.0f;
     for (int p = 0; p < n; p++) {
@@ -188,7 +196,7 @@ static void gather_tile(const dp_block *b, const float *z, const float *m, int n
         }
     }
     /* U = (e m)^T g: [D, n] x [n, D]. */
-    fg_small_gemm(U, D, fg, 1, D2, fg + D, D2, NULL, false, D, n, D);
+    product(U, D, fg, 1, D2, fg + D, D2, NULL, false, D, n, D);
 }
 
 /* Serial combination of the tile partials in tile order: V[D, D]. */
@@ -227,9 +235,9 @@ static void combine_tiles(int D, int ntiles, const float *part, float *V, float 
 static void distribute_rows(const dp_block *b, float *z, int n, const float *Wv, const float *bo, float *h)
 {
     int C = b->C, D = b->D;
-    fg_small_gemm(h, D, z, C, 1, b->WT_h, D, b->b_h, false, n, C, D);
+    product(h, D, z, C, 1, b->WT_h, D, b->b_h, false, n, C, D);
     fg_softmax_rows(h, n, D);
-    fg_small_gemm(z, C, h, D, 1, Wv, C, bo, true, n, D, C);
+    product(z, C, h, D, 1, Wv, C, bo, true, n, D, C);
 }
 
 static fg_status dp_forward(void *self, fg_block_io *io, fg_error *err)
