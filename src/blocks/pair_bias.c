@@ -14,7 +14,13 @@ static const fg_field FIELDS[] = {
 };
 #undef P
 
-static void release(void *self) { fg_attn_pair_bias_free(self); }
+/* Frees a layer made by create (also its partial state when create failed). */
+static void destroy(void *self)
+{
+    if (self)
+        fg_attn_pair_bias_free(self);
+    free(self);
+}
 
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
@@ -23,7 +29,7 @@ static fg_status create(const void *params, const fg_block_dims *dims, fg_weight
     fg_wload l;
     fg_attn_pair_bias *m = fg_pf_layer_alloc(sizeof *m, &l, w, prefix, layer, "pair_bias", err);
     return m ? fg_pf_layer_done(m, fg_attn_pair_bias_init(m, &l, "", dims->c_s, dims->c_z, hp->num_heads,
-                                                          hp->compute_pair_bias), release, self)
+                                                          hp->compute_pair_bias), destroy, self)
              : FG_ERR_NOMEM;
 }
 
@@ -49,13 +55,6 @@ static fg_status forward(void *self, fg_block_io *io, fg_error *err)
         fg_arena_restore(io->scratch, mk);
     }
     return st;
-}
-
-static void destroy(void *self)
-{
-    if (self)
-        release(self);
-    free(self);
 }
 
 static double flops(const void *self, int B, int N) { return B * fg_attn_pair_bias_flops(self, N); }

@@ -92,14 +92,20 @@ double fg_pairformer_layer_flops(const fg_pairformer_layer *p, int B, int n)
 
 /* Block contract. */
 
-static void release(void *self) { fg_pairformer_layer_free(self); }
+/* Frees a layer made by create (also its partial state when create failed). */
+static void destroy(void *self)
+{
+    if (self)
+        fg_pairformer_layer_free(self);
+    free(self);
+}
 
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
 {
     fg_wload l;
     fg_pairformer_layer *p = fg_pf_layer_alloc(sizeof *p, &l, w, prefix, layer, "pairformer", err);
-    return p ? fg_pf_layer_done(p, fg_pairformer_layer_init(p, &l, dims, params), release, self) : FG_ERR_NOMEM;
+    return p ? fg_pf_layer_done(p, fg_pairformer_layer_init(p, &l, dims, params), destroy, self) : FG_ERR_NOMEM;
 }
 
 static fg_status forward(void *self, fg_block_io *io, fg_error *err)
@@ -107,13 +113,6 @@ static fg_status forward(void *self, fg_block_io *io, fg_error *err)
     if (!io->s || !io->z || !io->scratch)
         return fg_error_set(err, FG_ERR_INVALID, "pairformer: needs node and edge features and a scratch arena");
     return fg_pairformer_layer_forward(self, io, err);
-}
-
-static void destroy(void *self)
-{
-    if (self)
-        release(self);
-    free(self);
 }
 
 static double flops(const void *self, int B, int N) { return fg_pairformer_layer_flops(self, B, N); }

@@ -207,11 +207,11 @@ fg_status fg_pf_random_weights(fg_weights *w, const char *type, const char *pref
 
 /* Block-type create helpers: a zeroed layer object plus a loader on
  * "<prefix>layers.<layer>." (NULL and err set when out of memory), and the
- * tail of create (stores p in *self, or releases it with release(p) and
- * free when st failed). */
+ * tail of create (stores p in *self, or frees it with the type's destroy
+ * when st failed). */
 void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *prefix, int layer,
                         const char *type, fg_error *err);
-fg_status fg_pf_layer_done(void *p, fg_status st, void (*release)(void *p), void **self);
+fg_status fg_pf_layer_done(void *p, fg_status st, void (*destroy)(void *p), void **self);
 
 /* Threads the OpenMP loops of a forward may use (sizes per-thread scratch). */
 int fg_pf_threads(void);

@@ -9,14 +9,20 @@
 
 static const fg_field FIELDS[] = {FG_PF_EDGE_FIELDS};
 
-static void release(void *self) { fg_pair_stack_free(self); }
+/* Frees a layer made by create (also its partial state when create failed). */
+static void destroy(void *self)
+{
+    if (self)
+        fg_pair_stack_free(self);
+    free(self);
+}
 
 static fg_status create(const void *params, const fg_block_dims *dims, fg_weights *w, const char *prefix,
                         int layer, void **self, fg_error *err)
 {
     fg_wload l;
     fg_pair_stack *p = fg_pf_layer_alloc(sizeof *p, &l, w, prefix, layer, "pairformer_noseq", err);
-    return p ? fg_pf_layer_done(p, fg_pair_stack_init(p, &l, dims->c_z, params, "transition_z"), release, self) : FG_ERR_NOMEM;
+    return p ? fg_pf_layer_done(p, fg_pair_stack_init(p, &l, dims->c_z, params, "transition_z"), destroy, self) : FG_ERR_NOMEM;
 }
 
 static fg_status forward(void *self, fg_block_io *io, fg_error *err)
@@ -34,13 +40,6 @@ static fg_status forward(void *self, fg_block_io *io, fg_error *err)
         fg_arena_restore(io->scratch, mk);
     }
     return st;
-}
-
-static void destroy(void *self)
-{
-    if (self)
-        release(self);
-    free(self);
 }
 
 static double flops(const void *self, int B, int N) { return B * fg_pair_stack_flops(self, N); }

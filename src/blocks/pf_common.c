@@ -52,11 +52,10 @@ void *fg_pf_layer_alloc(size_t size, fg_wload *l, fg_weights *w, const char *pre
     return p;
 }
 
-fg_status fg_pf_layer_done(void *p, fg_status st, void (*release)(void *p), void **self)
+fg_status fg_pf_layer_done(void *p, fg_status st, void (*destroy)(void *p), void **self)
 {
     if (st != FG_OK) {
-        release(p);
-        free(p);
+        destroy(p);
         return st;
     }
     *self = p;
