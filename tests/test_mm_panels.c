@@ -1,7 +1,8 @@
 /* Panel products (core/mm.h) against plain double loops and their BLAS
  * twins: packing (both layouts, partial panels), fg_mm_rows with every
  * epilogue over shapes that leave partial row blocks and panels, fg_mm_linear
- * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads. */
+ * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads;
+ * fg_mm_linear_run into strided rows, accumulating, over several row chunks. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -100,6 +101,44 @@ static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_
     free(x), free(W), free(b), free(y1), free(y3), free(yb);
 }
 
+/* fg_mm_linear_run with add into y rows ldy = N + 5 apart: y0 + x W^T + b,
+ * the padding columns untouched, identical at 1 and 3 threads. */
+static void check_linear_add(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_t N)
+{
+    const int64_t ldy = N + 5;
+    float *x = floats(M * K), *W = floats(N * K), *b = floats(N), *y0 = floats(M * ldy), *y1 = floats(M * ldy);
+    float *y3 = floats(M * ldy);
+    fill(x, M * K, 11), fill(W, N * K, 12), fill(b, N, 13), fill(y0, M * ldy, 14);
+    memcpy(y1, y0, sizeof(float) * (size_t)(M * ldy));
+    memcpy(y3, y0, sizeof(float) * (size_t)(M * ldy));
+    const fg_mm_lin p1 = {y1, ldy, true, x, W, b, M, K, N, false}, p3 = {y3, ldy, true, x, W, b, M, K, N, false};
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    bool ok = fg_mm_linear_run(&p1, ar);
+    omp_set_num_threads(3);
+    ok = ok && fg_mm_linear_run(&p3, ar);
+    omp_set_num_threads(saved);
+    double d_ref = 0;
+    int64_t pad_changed = 0;
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t n = 0; n < N; n++) {
+            double r = (double)y0[i * ldy + n] + b[n];
+            for (int64_t k = 0; k < K; k++)
+                r += (double)x[i * K + k] * W[n * K + k];
+            d_ref = fmax(d_ref, fabs(y1[i * ldy + n] - r));
+        }
+        for (int64_t n = N; n < ldy; n++)
+            pad_changed += y1[i * ldy + n] != y0[i * ldy + n];
+    }
+    const double scale = sqrt((double)K + 1.0);
+    const bool same = !memcmp(y1, y3, sizeof(float) * (size_t)(M * ldy));
+    fx_ok(s, ok && d_ref / scale < 1e-5 && pad_changed == 0 && same,
+          "fg_mm_linear_run add M=%lld K=%lld N=%lld ldy=%lld: vs double %.2e (/sqrt K), %lld padding values "
+          "changed, 1 vs 3 threads %s", (long long)M, (long long)K, (long long)N, (long long)ldy, d_ref / scale,
+          (long long)pad_changed, same ? "identical" : "DIFFER");
+    free(x), free(W), free(b), free(y0), free(y1), free(y3);
+}
+
 int main(void)
 {
     fx_suite s = {"mm_panels", 0, 0};
@@ -127,6 +166,9 @@ int main(void)
     check_linear(&s, &ar, 5, 3, 300, false, false);
     check_linear(&s, &ar, 100, 33, 6, true, false);
     check_linear(&s, &ar, 1, 256, 40, false, true);
+    check_linear(&s, &ar, 1100, 40, 70, true, false); /* three row chunks, the last partial */
+    check_linear_add(&s, &ar, 1100, 48, 100);
+    check_linear_add(&s, &ar, 9, 20, 7); /* fewer outputs than a panel */
     fg_arena_free(&ar);
     return fx_suite_finish(&s);
 }

@@ -97,11 +97,27 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
                 int64_t N, const fg_mm_bias *bias);
 
 /* y[M, N] = act(x[M, K] W[N, K]^T + b), act = ReLU when relu, W and b (may be
- * NULL) read in place: for the few-row node products the product is formed
- * transposed (W's rows against the packed x), so only M x K values are
- * packed, in scratch (restored on return). Threaded over a fixed grid of
- * blocks; inside a parallel region it runs on the calling thread. Returns
- * false when scratch runs out (y untouched). */
+ * NULL) read in place: the product is formed transposed (W's rows against
+ * the packed x), so only the activations are packed, in scratch (restored
+ * on return), and a weight is never copied. Rows of x go through in chunks
+ * of at most 512, which bounds the scratch at 512 (K + N) floats. Threaded
+ * over a fixed grid of blocks; inside a parallel region it runs on the
+ * calling thread. Returns false when scratch runs out (y untouched). */
+typedef struct fg_mm_lin {
+    float *y;             /* [M] rows ldy apart, N values each */
+    int64_t ldy;
+    bool add;             /* y += act(...) instead of y = act(...) */
+    const float *x;       /* [M, K] */
+    const float *W, *b;   /* [N, K] nn.Linear layout, [N] or NULL */
+    int64_t M, K, N;
+    bool relu;
+} fg_mm_lin;
+bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch);
+
+/* Scratch floats fg_mm_linear_run takes for these sizes (arena alignment aside). */
+int64_t fg_mm_linear_scratch_floats(int64_t M, int64_t K, int64_t N);
+
+/* fg_mm_linear_run into a dense y [M, N]. */
 bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
                   bool relu, fg_arena *scratch);
 

@@ -30,6 +30,7 @@
 #define LIN_TASK_ROWS (4 * MR)
 #define LIN_SERIAL_MACS ((int64_t)1 << 17)
 #define LIN_PACK_K 64 /* k values per packing task */
+#define LIN_CHUNK_ROWS 512 /* rows of x per pass (multiple of NR) */
 
 #ifdef __FMA__
 #define MADD(a, b, c) fmaf((a), (b), (c))
@@ -321,53 +322,89 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
     fg_mm_run(&p);
 }
 
-/* y[i0.., :] <- yT[:, i0..] for a block of `ni` <= 16 rows of y. */
-static void transpose_rows(float *y, const float *yT, int64_t M, int64_t N, int64_t i0, int ni)
+/* Rows i0 .. i0 + ni - 1 (ni <= 16) of y from the transposed sums yT [N, ldt]
+ * of the chunk that starts at y's row r0. */
+static void unpack_rows(const fg_mm_lin *p, const float *yT, int64_t ldt, int64_t r0, int64_t i0, int ni)
 {
-    for (int64_t n = 0; n < N; n += 16)
-        fg_transpose_tile(y + i0 * N + n, N, yT + n * M + i0, M, N - n < 16 ? (int)(N - n) : 16, ni);
+    for (int64_t n = 0; n < p->N; n += 16) {
+        const int nn = p->N - n < 16 ? (int)(p->N - n) : 16;
+        float *y = p->y + (r0 + i0) * p->ldy + n;
+        if (!p->add) {
+            fg_transpose_tile(y, p->ldy, yT + n * ldt + i0, ldt, nn, ni);
+            continue;
+        }
+        float t[16 * 16]; /* [token][column] */
+        fg_transpose_tile(t, 16, yT + n * ldt + i0, ldt, nn, ni);
+        for (int r = 0; r < ni; r++)
+#pragma omp simd
+            for (int c = 0; c < nn; c++)
+                y[r * p->ldy + c] += t[r * 16 + c];
+    }
+}
+
+/* Rows r0 .. r0 + m - 1 of the product, by the threads of the enclosing
+ * region: x^T packed into xp [np, K, NR], yT [N, m] = W x^T, then y. */
+static void lin_chunk(const fg_mm_lin *p, int64_t r0, int64_t m, float *xp, float *yT)
+{
+    const int64_t K = p->K, N = p->N, np = (m + NR - 1) / NR, nkb = (K + LIN_PACK_K - 1) / LIN_PACK_K;
+    const float *x = p->x + r0 * K;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < np * nkb; t++) {
+        const int64_t pn = t / nkb, k0 = (t % nkb) * LIN_PACK_K;
+        pack_part(xp, x, K, true, K, m, pn, pn + 1, k0, K - k0 < LIN_PACK_K ? K : k0 + LIN_PACK_K);
+    }
+    const int64_t ntasks = (N + LIN_TASK_ROWS - 1) / LIN_TASK_ROWS * np;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < ntasks; t++) {
+        const int64_t n0 = (t / np) * LIN_TASK_ROWS, pn = t % np;
+        const int64_t rows = N - n0 < LIN_TASK_ROWS ? N - n0 : LIN_TASK_ROWS;
+        const fg_mm mm = {p->W + n0 * K, K, 1, xp + pn * K * NR, NR, rows, K, m - pn * NR < NR ? m - pn * NR : NR,
+                          yT + n0 * m + pn * NR, m, FG_MM_STORE, NULL, 0, 0, {NULL, p->b ? p->b + n0 : NULL, p->relu}};
+        fg_mm_run(&mm);
+    }
+    const int64_t nib = (m + 15) / 16;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < nib; t++)
+        unpack_rows(p, yT, m, r0, t * 16, m - t * 16 < 16 ? (int)(m - t * 16) : 16);
+}
+
+static int64_t lin_chunk_rows(int64_t M) { return M < LIN_CHUNK_ROWS ? M : LIN_CHUNK_ROWS; }
+
+int64_t fg_mm_linear_scratch_floats(int64_t M, int64_t K, int64_t N)
+{
+    const int64_t chunk = lin_chunk_rows(M);
+    return fg_mm_round_up(chunk, NR) * (K > 0 ? K : 1) + N * chunk;
+}
+
+bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch)
+{
+    const int64_t M = p->M, K = p->K, N = p->N;
+    if (M <= 0 || N <= 0)
+        return true;
+    if (N < NR && !p->add && p->ldy == N) { /* packing x would cost more than the product (e.g. the 6 backbone-update outputs) */
+        fg_linear(p->y, p->x, p->W, p->b, M, K, N);
+        if (p->relu)
+            fg_relu(p->y, M * N);
+        return true;
+    }
+    const fg_arena_mark mark = fg_arena_save(scratch);
+    const int64_t chunk = lin_chunk_rows(M), np = (chunk + NR - 1) / NR;
+    float *xp = fg_arena_floats(scratch, (size_t)(np * NR * (K > 0 ? K : 1))); /* [np, K, NR] x^T in panels */
+    float *yT = fg_arena_floats(scratch, (size_t)(N * chunk));                  /* [N, chunk] */
+    if (!xp || !yT) {
+        fg_arena_restore(scratch, mark);
+        return false;
+    }
+#pragma omp parallel if (M * N * K >= LIN_SERIAL_MACS)
+    for (int64_t r0 = 0; r0 < M; r0 += chunk)
+        lin_chunk(p, r0, M - r0 < chunk ? M - r0 : chunk, xp, yT);
+    fg_arena_restore(scratch, mark);
+    return true;
 }
 
 bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
                   bool relu, fg_arena *scratch)
 {
-    if (M <= 0 || N <= 0)
-        return true;
-    if (N < NR) { /* packing x would cost more than the product (e.g. the 6 backbone-update outputs) */
-        fg_linear(y, x, W, b, M, K, N);
-        if (relu)
-            fg_relu(y, M * N);
-        return true;
-    }
-    const fg_arena_mark mark = fg_arena_save(scratch);
-    const int64_t np = (M + NR - 1) / NR, nkb = (K + LIN_PACK_K - 1) / LIN_PACK_K;
-    float *xp = fg_arena_floats(scratch, (size_t)(np * NR * (K > 0 ? K : 1))); /* [np, K, NR] x^T in panels */
-    float *yT = fg_arena_floats(scratch, (size_t)(N * M));                     /* [N, M] */
-    if (!xp || !yT) {
-        fg_arena_restore(scratch, mark);
-        return false;
-    }
-    const int64_t ngroups = (N + LIN_TASK_ROWS - 1) / LIN_TASK_ROWS, ntasks = ngroups * np;
-    const int64_t nib = (M + 15) / 16;
-#pragma omp parallel if (M * N * K >= LIN_SERIAL_MACS)
-    {
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < np * nkb; t++) {
-            const int64_t p = t / nkb, k0 = (t % nkb) * LIN_PACK_K;
-            pack_part(xp, x, K, true, K, M, p, p + 1, k0, K - k0 < LIN_PACK_K ? K : k0 + LIN_PACK_K);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t n0 = (t / np) * LIN_TASK_ROWS, pn = t % np;
-            const int64_t rows = N - n0 < LIN_TASK_ROWS ? N - n0 : LIN_TASK_ROWS;
-            const fg_mm mm = {W + n0 * K, K, 1, xp + pn * K * NR, NR, rows, K, M - pn * NR < NR ? M - pn * NR : NR,
-                              yT + n0 * M + pn * NR, M, FG_MM_STORE, NULL, 0, 0, {NULL, b ? b + n0 : NULL, relu}};
-            fg_mm_run(&mm);
-        }
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < nib; t++)
-            transpose_rows(y, yT, M, N, t * 16, M - t * 16 < 16 ? (int)(M - t * 16) : 16);
-    }
-    fg_arena_restore(scratch, mark);
-    return true;
+    const fg_mm_lin p = {y, N, false, x, W, b, M, K, N, relu};
+    return fg_mm_linear_run(&p, scratch);
 }

@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "core/mm.h"
 #include "esm_attention.h"
 #include "esm_internal.h"
 #include "esm_math.h"
@@ -90,7 +91,9 @@ int64_t fg_esm_scratch_bytes(const fg_esm *m, int64_t T, int64_t max_len)
     int64_t off[2] = {0, max_len > 0 ? max_len : 1};
     esm_attn one = {.n_seqs = 1, .offsets = off, .n_heads = c->n_heads, .head_dim = c->head_dim,
                     .maps = (float *)&one};
-    int64_t floats = T * (7 * (int64_t)c->d_model + c->d_ffn) + max_len * c->head_dim;
+    int64_t d = c->d_model, f = c->d_ffn, lin = fg_mm_linear_scratch_floats(T, d, f); /* the largest product */
+    lin = fg_mm_linear_scratch_floats(T, f, d) > lin ? fg_mm_linear_scratch_floats(T, f, d) : lin;
+    int64_t floats = T * (7 * d + f) + max_len * c->head_dim + lin + 64;
     return floats * 4 + T * 24 + (int64_t)esm_attn_ws_bytes(&one, omp_get_max_threads());
 }
 
@@ -204,29 +207,27 @@ static void store_repr(const fg_esm_outputs *out, const fwd *fw, int layer, cons
     }
 }
 
-/* x[M, N] += b[N] (row-parallel). The projections run as plain products and
- * their biases are added in passes like this one or fused elsewhere: a bias
- * folded into the tiled product costs more (an extra pass per tile). */
-static void add_bias(float *x, const float *b, int64_t M, int64_t N)
+/* y (rows ldy apart) = x W^T (+ b), or y += that: the weight read in place
+ * (core/mm.h); scratch comes from the model's arena after this call's buffers. */
+static bool linear(fg_esm *m, float *y, int64_t ldy, bool add, const float *x, const float *W, const float *b,
+                   int64_t M, int64_t K, int64_t N)
 {
-#pragma omp parallel for schedule(static) if (M * N > 65536)
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++)
-            x[i * N + j] += b[j];
+    const fg_mm_lin p = {y, ldy, add, x, W, b, M, K, N, false};
+    return fg_mm_linear_run(&p, &m->arena);
 }
 
-static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *in,
-                      const fg_esm_outputs *out, fwd *fw, int l)
+static bool attention(fg_esm *m, const esm_layer *ly, const fg_esm_batch *in, const fg_esm_outputs *out,
+                      fwd *fw, int l)
 {
     const fg_esm_config *c = &m->cfg;
-    int64_t d = fw->d, ld = 3 * d;
-    if (ly->wqkv) {
-        fg_gemm(false, true, fw->T, 3 * d, d, 1.0f, fw->h, d, ly->wqkv, d, 0.0f, fw->qkv, ld);
-    } else {
-        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wq, d, 0.0f, fw->qkv + ly->q_col, ld);
-        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wk, d, 0.0f, fw->qkv + ly->k_col, ld);
-        fg_gemm(false, true, fw->T, d, d, 1.0f, fw->h, d, ly->wv, d, 0.0f, fw->qkv + ly->v_col, ld);
-    }
+    int64_t d = fw->d, ld = 3 * d, T = fw->T;
+    /* the biases are added with the rotary pass below */
+    bool ok = ly->wqkv ? linear(m, fw->qkv, ld, false, fw->h, ly->wqkv, NULL, T, d, 3 * d)
+                       : linear(m, fw->qkv + ly->q_col, ld, false, fw->h, ly->wq, NULL, T, d, d) &&
+                             linear(m, fw->qkv + ly->k_col, ld, false, fw->h, ly->wk, NULL, T, d, d) &&
+                             linear(m, fw->qkv + ly->v_col, ld, false, fw->h, ly->wv, NULL, T, d, d);
+    if (!ok)
+        return false;
     float *q = fw->qkv + ly->q_col, *k = fw->qkv + ly->k_col;
     /* every layer stores the same frequencies: the tables are rebuilt only if not */
     if (l == 0 || memcmp(ly->inv_freq, m->layers[l - 1].inv_freq, sizeof(float) * (size_t)(c->head_dim / 2)))
@@ -242,35 +243,44 @@ static void attention(const fg_esm *m, const esm_layer *ly, const fg_esm_batch *
         .map_channels = c->n_layers * c->n_heads, .map_channel0 = l * c->n_heads,
     };
     esm_attention(&a, &fw->ws);
+    return true;
 }
 
-static void layer(const fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_outputs *out, fwd *fw)
+/* False when scratch runs out. */
+static bool layer(fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_outputs *out, fwd *fw)
 {
     const esm_layer *ly = &m->layers[l];
     const fg_esm_config *c = &m->cfg;
     int64_t T = fw->T, d = fw->d;
     fg_layernorm(fw->h, fw->x, ly->ln1_g, ly->ln1_b, T, d, c->ln_eps);
-    attention(m, ly, in, out, fw, l);
-    fg_gemm(false, true, T, d, d, 1.0f, fw->ctx, d, ly->wo, d, 1.0f, fw->x, d);
-    add_bias(fw->x, ly->bo, T, d);
+    if (!attention(m, ly, in, out, fw, l) || !linear(m, fw->x, d, true, fw->ctx, ly->wo, ly->bo, T, d, d))
+        return false;
     fg_layernorm(fw->h, fw->x, ly->ln2_g, ly->ln2_b, T, d, c->ln_eps);
-    fg_gemm(false, true, T, c->d_ffn, d, 1.0f, fw->h, d, ly->w1, d, 0.0f, fw->f, c->d_ffn);
+    if (!linear(m, fw->f, c->d_ffn, false, fw->h, ly->w1, NULL, T, d, c->d_ffn))
+        return false;
     esm_bias_gelu_inplace(fw->f, ly->b1, T, c->d_ffn);
-    fg_gemm(false, true, T, d, c->d_ffn, 1.0f, fw->f, c->d_ffn, ly->w2, c->d_ffn, 1.0f, fw->x, d);
-    add_bias(fw->x, ly->b2, T, d);
+    return linear(m, fw->x, d, true, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
 }
 
 /* RobertaLMHead on the kept rows: LN(gelu(dense x)) E^T + bias. */
-static void lm_head(const fg_esm *m, const fg_esm_outputs *out, fwd *fw)
+static bool lm_head(fg_esm *m, const fg_esm_outputs *out, fwd *fw)
 {
     int64_t d = fw->d, R = fw->R;
     for (int64_t t = 0; t < fw->T; t++)
         if (fw->row[t] >= 0)
             memcpy(fw->h + fw->row[t] * d, fw->x + t * d, sizeof(float) * (size_t)d);
-    fg_gemm(false, true, R, d, d, 1.0f, fw->h, d, m->lm_dense_w, d, 0.0f, fw->ctx, d);
+    if (!linear(m, fw->ctx, d, false, fw->h, m->lm_dense_w, NULL, R, d, d))
+        return false;
     esm_bias_gelu_inplace(fw->ctx, m->lm_dense_b, R, d);
     fg_layernorm(fw->ctx, fw->ctx, m->lm_ln_g, m->lm_ln_b, R, d, m->cfg.ln_eps);
     fg_linear(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
+    return true;
+}
+
+static fg_status nomem(const fwd *fw, fg_error *err)
+{
+    return fg_error_set(err, FG_ERR_NOMEM, "esm forward: out of memory for product scratch (%lld tokens)",
+                        (long long)fw->T);
 }
 
 fg_status fg_esm_forward(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs *out, fg_error *err)
@@ -285,15 +295,16 @@ fg_status fg_esm_forward(fg_esm *m, const fg_esm_batch *in, const fg_esm_outputs
         return st;
     store_repr(out, &fw, 0, fw.x);
     for (int l = 0; l < fw.n_run; l++) {
-        layer(m, l, in, out, &fw);
+        if (!layer(m, l, in, out, &fw))
+            return nomem(&fw, err);
         if (l + 1 < m->cfg.n_layers)
             store_repr(out, &fw, l + 1, fw.x);
     }
     if (fw.n_run == m->cfg.n_layers && m->cfg.n_layers > 0) {
         fg_layernorm(fw.x, fw.x, m->lnf_g, m->lnf_b, fw.T, fw.d, m->cfg.ln_eps);
         store_repr(out, &fw, m->cfg.n_layers, fw.x);
-        if (out->logits && fw.R > 0)
-            lm_head(m, out, &fw);
+        if (out->logits && fw.R > 0 && !lm_head(m, out, &fw))
+            return nomem(&fw, err);
     }
     return FG_OK;
 }
