@@ -2,7 +2,8 @@
  * twins: packing (both layouts, partial panels), fg_mm_rows with every
  * epilogue over shapes that leave partial row blocks and panels, fg_mm_linear
  * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads;
- * fg_mm_linear_run into strided rows, accumulating, over several row chunks. */
+ * fg_mm_linear_run into strided rows, accumulating, over several row chunks
+ * and k slices. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -168,6 +169,8 @@ int main(void)
     check_linear(&s, &ar, 1, 256, 40, false, true);
     check_linear(&s, &ar, 1100, 40, 70, true, false); /* three row chunks, the last partial */
     check_linear_add(&s, &ar, 1100, 48, 100);
+    check_linear(&s, &ar, 70, 600, 90, true, true); /* three k slices, ReLU after the last */
+    check_linear_add(&s, &ar, 530, 600, 64);
     check_linear_add(&s, &ar, 9, 20, 7); /* fewer outputs than a panel */
     fg_arena_free(&ar);
     return fx_suite_finish(&s);

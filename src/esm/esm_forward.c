@@ -207,13 +207,31 @@ static void store_repr(const fg_esm_outputs *out, const fwd *fw, int layer, cons
     }
 }
 
-/* y (rows ldy apart) = x W^T (+ b), or y += that: the weight read in place
- * (core/mm.h); scratch comes from the model's arena after this call's buffers. */
+/* Batches of up to this many tokens run their products on fg_mm_linear_run,
+ * larger ones on BLAS sgemm. Measured on the 16-vCPU Xeon: at 256-512 tokens
+ * the transposed register-blocked product is 15-25 % faster than sgemm at
+ * 16 threads and level with it at 2; over a few thousand tokens sgemm's
+ * per-call packing of the weight pays off and it is ~15 % faster. The choice
+ * depends on the batch only, never on the thread count. */
+#define ESM_MM_MAX_TOKENS 512
+
+/* y (rows ldy apart) = x W^T (+ b), or y += that. Scratch comes from the
+ * model's arena after this call's buffers; false when it runs out. */
 static bool linear(fg_esm *m, float *y, int64_t ldy, bool add, const float *x, const float *W, const float *b,
                    int64_t M, int64_t K, int64_t N)
 {
-    const fg_mm_lin p = {y, ldy, add, x, W, b, M, K, N, false};
-    return fg_mm_linear_run(&p, &m->arena);
+    if (M <= ESM_MM_MAX_TOKENS) {
+        const fg_mm_lin p = {y, ldy, add, x, W, b, M, K, N, false};
+        return fg_mm_linear_run(&p, &m->arena);
+    }
+    fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, add ? 1.0f : 0.0f, y, ldy);
+    if (b) {
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                y[i * ldy + j] += b[j];
+    }
+    return true;
 }
 
 static bool attention(fg_esm *m, const esm_layer *ly, const fg_esm_batch *in, const fg_esm_outputs *out,
