@@ -305,6 +305,33 @@ static void output_rows(const fg_attn_pair_bias *m, int r0, int rows, int c0, in
     fg_mm_run(&mm);
 }
 
+/* Asks for bytes [from, to) of p to be brought towards L2. */
+static void prefetch_range(const char *p, int64_t from, int64_t to)
+{
+#if defined(__GNUC__)
+    for (int64_t o = from / 64 * 64; o < to; o += 64)
+        __builtin_prefetch(p + o, 0, 2);
+#else
+    (void)p, (void)from, (void)to;
+#endif
+}
+
+/* The q and g rows of a fused unit, one panel of columns at a time, with a
+ * slice of the unit's z rows (zb, zbytes) prefetched before each: the
+ * products are compute-bound and the pair bias that follows is bound by
+ * reading z, so z arrives while the products run instead of after. */
+static void project_qg(const fg_attn_pair_bias *m, const float *s, int n, int q0, int nq, const char *zb,
+                       int64_t zbytes, const apb_bufs *b)
+{
+    const int cs = m->c_s, nch = (cs + FG_MM_NR - 1) / FG_MM_NR;
+    for (int ch = 0; ch < nch; ch++) {
+        const int c0 = ch * FG_MM_NR, cols = cs - c0 < FG_MM_NR ? cs - c0 : FG_MM_NR;
+        prefetch_range(zb, zbytes * ch / nch, zbytes * (ch + 1) / nch);
+        project(m, s, n, 0, q0, nq, c0, cols, b);
+        project(m, s, n, 3, q0, nq, c0, cols, b);
+    }
+}
+
 /* Fused unit: query rows q0 .. q0 + nq - 1 from s to their rows of out,
  * every head, once k and v are complete. Its pair-bias rows go to the
  * thread's scratch and are used while still in cache. */
@@ -312,10 +339,9 @@ static void query_block(const fg_attn_pair_bias *m, const float *s, const float 
                         const apb_bufs *b, float *scratch, float *out, bool accumulate)
 {
     const int cs = m->c_s;
-    const int64_t head = (int64_t)QBLOCK * n;
+    const int64_t head = (int64_t)QBLOCK * n, zrow = (int64_t)n * m->c_z;
     float *sl = scratch, *inv = sl + head, *bias = inv + QBLOCK; /* [QBLOCK][n], [QBLOCK], [H][QBLOCK][n] */
-    project(m, s, n, 0, q0, nq, 0, cs, b);
-    project(m, s, n, 3, q0, nq, 0, cs, b);
+    project_qg(m, s, n, q0, nq, (const char *)(z + q0 * zrow), nq * zrow * (int64_t)sizeof *z, b);
     for (int i = 0; i < nq; i++)
         pair_bias_row(m, z, n, q0 + i, bias + (size_t)i * n, head, b->wsum);
     for (int h = 0; h < m->heads; h++)
