@@ -11,16 +11,18 @@
  * (i.e. on the thread count), only the work split differs:
  * - fused, when there are at least two query blocks per thread: (1) the k
  *   and v products in tiles; one barrier; (2) per block of query rows, all
- *   of it: its q and g rows, its pair-bias rows (z read once, into per-thread
- *   scratch, never to a shared [H][N][N] buffer), attention for every head,
- *   and its rows of the output product. Everything after k and v is complete
- *   for those rows, so nothing else waits on another thread.
+ *   of it: its q and g rows (prefetching the block's rows of z meanwhile),
+ *   its pair-bias rows (z read once, into per-thread scratch, never to a
+ *   shared [H][N][N] buffer), attention for every head, and its rows of the
+ *   output product. Everything after k and v is complete for those rows, so
+ *   nothing else waits on another thread.
  * - three phases otherwise (many threads, small N): (1) the q|k|v|g tiles and
  *   the pair bias, one row of z per unit; (2) attention per (head, query
  *   block); (3) the output product in tiles: finer units for more threads.
  *
  * The pair bias reads all of z (N^2 c_z floats, 8 MB at N = 128) for a few
- * outputs per edge, so it runs at memory speed at best: its own row kernel
+ * outputs per edge, so it runs at memory speed at best (hence the prefetch
+ * under the compute-bound q|g products): its own row kernel
  * (bias_16rows) reads each edge's c_z values front to back and sums them
  * lane-wise, leaving one horizontal reduction per 16 edges, where
  * fg_ln_proj_rows' 16-row form transposes every 16 x 16 tile first. */
