@@ -6,6 +6,7 @@
  * residual form. No fixture: the twins are the reference, tolerances are the
  * module cases' (atol 2e-5 .. 5e-5, rtol 1e-4) scaled to these sizes. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
 #include "fixture.h"
+#include "framegen/ops.h"
 #include "framegen/rng.h"
 
 #define ATOL 5e-5
@@ -324,17 +326,41 @@ static void test_transition(fx_suite *s)
     fg_weights_free(w);
 }
 
+/* One forward of m with `threads` OpenMP threads into out; false on failure. */
+static bool apb_run(const fg_attn_pair_bias *m, const float *sv, const float *z, const float *nm, int n, float *out,
+                    int threads)
+{
+    const int before = fg_get_threads();
+    fg_set_threads(threads);
+    fg_arena a;
+    fg_arena_init(&a, 0);
+    fg_error err = {0};
+    const bool ok = fg_attn_pair_bias_forward(m, sv, z, nm, n, out, false, &a, &err) == FG_OK && a.in_use == 0;
+    fg_arena_free(&a);
+    fg_set_threads(before);
+    return ok;
+}
+
+/* Edge widths 10 and 3 take the generic pair-bias rows; 32 and 16 (multiples
+ * of 16) the 16-edge row kernel, with 4 heads (its unrolled form) and 3. The
+ * result must not depend on the thread count, which picks the schedule (one
+ * unit per query block, or three phases when there are fewer blocks than
+ * threads): compared bit for bit. */
 static void test_attn_pair_bias(fx_suite *s)
 {
     static const int ns[] = {1, 13, 70, 131};
-    for (int pb = 1; pb >= 0; pb--) {
-        const fg_block_dims dims = {24, pb ? 10 : 3};
-        fg_weights *w = layer_weights(&dims, 2, 5, 3, pb);
+    static const struct {
+        int cs, cz, heads, pb;
+    } cfg[] = {{24, 10, 3, 1}, {24, 3, 3, 0}, {32, 32, 4, 1}, {24, 16, 3, 1}};
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+        const fg_block_dims dims = {cfg[c].cs, cfg[c].cz};
+        const int cs = dims.c_s, cz = dims.c_z, heads = cfg[c].heads, pb = cfg[c].pb;
+        fg_weights *w = layer_weights(&dims, 2, 5, heads, pb);
         for (size_t k = 0; w && k < sizeof ns / sizeof ns[0]; k++) {
-            const int n = ns[k], cs = dims.c_s, cz = dims.c_z;
+            const int n = ns[k];
             float *sv = malloc(sizeof(float) * n * cs), *z = malloc(sizeof(float) * n * n * cz);
             float *ref = malloc(sizeof(float) * n * cs), *out = malloc(sizeof(float) * n * cs);
-            float *nm = malloc(sizeof(float) * n);
+            float *out2 = malloc(sizeof(float) * n * cs), *nm = malloc(sizeof(float) * n);
             normals(sv, (int64_t)n * cs, 40 + k), normals(z, (int64_t)n * n * cz, 50 + k);
             for (int i = 0; i < n; i++)
                 nm[i] = i < n - n / 4 ? 1.0f : 0.0f;
@@ -342,17 +368,20 @@ static void test_attn_pair_bias(fx_suite *s)
             fg_wload l;
             fg_error err = {0};
             fg_wload_init(&l, w, &err, "t.layers.0.");
-            fg_attn_pair_bias_init(&m, &l, "attention", cs, cz, 3, pb);
+            fg_attn_pair_bias_init(&m, &l, "attention", cs, cz, heads, pb);
             fg_attn_pair_bias_ref(&m, sv, z, nm, n, ref);
-            fg_arena a;
-            fg_arena_init(&a, 0);
-            fg_status st = fg_attn_pair_bias_forward(&m, sv, z, nm, n, out, false, &a, &err);
+            bool ok = apb_run(&m, sv, z, nm, n, out, 1);
             double e = excess(out, ref, (int64_t)n * cs);
-            fx_ok(s, st == FG_OK && e <= 1 && a.in_use == 0,
-                  "attention pair bias n=%d compute_pair_bias=%d: error/tolerance %.3f", n, pb, e);
+            fx_ok(s, ok && e <= 1, "attention pair bias n=%d c_z=%d heads=%d compute_pair_bias=%d: error/tolerance %.3f",
+                  n, cz, heads, pb, e);
+            static const int threads[] = {2, 3, 5};
+            ok = true;
+            for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++)
+                ok = ok && apb_run(&m, sv, z, nm, n, out2, threads[t]) && !memcmp(out, out2, sizeof(float) * n * cs);
+            fx_ok(s, ok, "attention pair bias n=%d c_z=%d: 2, 3 and 5 threads give the 1-thread result bit for bit", n,
+                  cz);
             fg_attn_pair_bias_free(&m);
-            fg_arena_free(&a);
-            free(sv), free(z), free(ref), free(out), free(nm);
+            free(sv), free(z), free(ref), free(out), free(out2), free(nm);
         }
         fg_weights_free(w);
     }

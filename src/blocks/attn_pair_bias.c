@@ -1,13 +1,31 @@
 /* Attention with pair bias (AttentionPairBias): q = s Wq + bq, k, v, g from
  * the same s, logits q.k / sqrt(d) + Linear(LN z)_h - 1e6 (1 - mask_j),
- * softmax over j, o = sigmoid(g) * (p v), out = o Wo. One parallel region
- * in three phases over fixed units: (1) the q|k|v|g products in tiles
- * (sigmoid of g in the epilogue, q's bias and k's transpose by the tile that
- * made them) and the pair bias, one row of z per unit (LayerNorm folded into
- * its small projection, never stored); (2) attention per (head, block of
- * query rows); (3) the output product in tiles. Products are fg_mm on
+ * softmax over j, o = sigmoid(g) * (p v), out = o Wo. Products are fg_mm on
  * weights packed in panels at init (a plain transposed layout puts the
- * weight rows 4 KB apart, which costs a quarter of the product rate). */
+ * weight rows 4 KB apart, which costs a quarter of the product rate); q's
+ * bias and g's sigmoid ride in the products' epilogues, and the k tiles are
+ * also written transposed (kt) for the logits.
+ *
+ * One parallel region, on one of two schedules; every output element gets
+ * the same operations on both, so the result does not depend on which one
+ * (i.e. on the thread count), only the work split differs:
+ * - fused, when there are at least two query blocks per thread: (1) the k
+ *   and v products in tiles; one barrier; (2) per block of query rows, all
+ *   of it: its q and g rows (prefetching the block's rows of z meanwhile),
+ *   its pair-bias rows (z read once, into per-thread scratch, never to a
+ *   shared [H][N][N] buffer), attention for every head, and its rows of the
+ *   output product. Everything after k and v is complete for those rows, so
+ *   nothing else waits on another thread.
+ * - three phases otherwise (many threads, small N): (1) the q|k|v|g tiles and
+ *   the pair bias, one row of z per unit; (2) attention per (head, query
+ *   block); (3) the output product in tiles: finer units for more threads.
+ *
+ * The pair bias reads all of z (N^2 c_z floats, 8 MB at N = 128) for a few
+ * outputs per edge, so it runs at memory speed at best (hence the prefetch
+ * under the compute-bound q|g products): its own row kernel
+ * (bias_16rows) reads each edge's c_z values front to back and sums them
+ * lane-wise, leaving one horizontal reduction per 16 edges, where
+ * fg_ln_proj_rows' 16-row form transposes every 16 x 16 tile first. */
 #include "core/wide.h"
 
 #include <math.h>
@@ -18,12 +36,77 @@
 #include "blocks/fastmath.h"
 #include "blocks/pairformer_modules.h"
 #include "core/mm.h"
+#include "core/transpose.h"
 
-#define QBLOCK 16    /* query rows per attention unit */
-#define ROWS 32      /* rows per product tile */
+#define QBLOCK 16     /* query rows per attention unit */
+#define ROWS 32       /* rows per product tile */
 #define PROJ_COLS 128 /* q|k|v|g columns per projection tile */
 #define OUT_COLS 64   /* output columns per output tile */
+#define BIAS_MAX_H 8  /* heads the pair-bias row kernel keeps in registers */
 _Static_assert(PROJ_COLS % FG_MM_NR == 0 && OUT_COLS % FG_MM_NR == 0, "tiles start on panel boundaries");
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* Lane i of the result = the sum of the 16 lanes of v[i], in a fixed order
+ * (pairs of lanes, then pairs of those, ...): four rounds of interleaves. */
+static inline __m512 sum16_lanes(const __m512 v[16])
+{
+    __m512 a[8], b[4], c[2];
+    for (int k = 0; k < 8; k++)
+        a[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 4; k++) {
+        const __m512d x = _mm512_castps_pd(a[2 * k]), y = _mm512_castps_pd(a[2 * k + 1]);
+        b[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    for (int k = 0; k < 2; k++)
+        c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0x88),
+                             _mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+}
+
+/* Pair bias of 16 consecutive edges (rows of x, C apart; C a multiple of 16):
+ * each row is read once, front to back, into lane-wise partial sums of the
+ * shifted values (x - x[0]), their squares and their dots with the H folded
+ * weight rows; sum16_lanes then puts one edge per lane. Reading rows whole,
+ * in order, keeps the access a plain stream for the hardware prefetchers, and
+ * no tile transpose is needed. Centring as in fg_ln_proj_rows:
+ * sum (x - mean) Wg = sum (x - x0) Wg - (mean - x0) sum Wg. */
+static inline __attribute__((always_inline)) void bias_16rows(float *y, int64_t y_head, const float *x, int C,
+                                                              const float *Wg, const float *t, const float *wsum,
+                                                              const int H, float eps)
+{
+    __m512 part[2 + BIAS_MAX_H][16]; /* [sum, squares, dot per head][row]: lane-wise partial sums */
+    for (int r = 0; r < 16; r++) {
+        const float *xr = x + (int64_t)r * C;
+        const __m512 x0 = _mm512_set1_ps(xr[0]);
+        __m512 acc[2 + BIAS_MAX_H];
+#pragma GCC unroll 10
+        for (int q = 0; q < 2 + BIAS_MAX_H; q++)
+            acc[q] = _mm512_setzero_ps();
+        for (int c = 0; c < C; c += 16) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xr + c), x0);
+            acc[0] = _mm512_add_ps(acc[0], d);
+            acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
+#pragma GCC unroll 8
+            for (int h = 0; h < H; h++)
+                acc[2 + h] = _mm512_fmadd_ps(d, _mm512_loadu_ps(Wg + (int64_t)h * C + c), acc[2 + h]);
+        }
+#pragma GCC unroll 10
+        for (int q = 0; q < 2 + H; q++)
+            part[q][r] = acc[q];
+    }
+    const __m512 rc = _mm512_set1_ps(1.0f / (float)C);
+    const __m512 md = _mm512_mul_ps(sum16_lanes(part[0]), rc); /* mean - x0 */
+    const __m512 var = _mm512_max_ps(_mm512_fnmadd_ps(md, md, _mm512_mul_ps(sum16_lanes(part[1]), rc)),
+                                     _mm512_setzero_ps());
+    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_sqrt_ps(_mm512_add_ps(var, _mm512_set1_ps(eps))));
+    for (int h = 0; h < H; h++) {
+        const __m512 centred = _mm512_fnmadd_ps(md, _mm512_set1_ps(wsum[h]), sum16_lanes(part[2 + h]));
+        _mm512_storeu_ps(y + h * y_head, _mm512_fmadd_ps(inv, centred, _mm512_set1_ps(t[h])));
+    }
+}
+#endif
 
 fg_status fg_attn_pair_bias_init(fg_attn_pair_bias *m, fg_wload *l, const char *name, int c_s, int c_z,
                                  int heads, bool compute_pair_bias)
@@ -97,56 +180,98 @@ double fg_attn_pair_bias_flops(const fg_attn_pair_bias *m, int n)
 typedef struct apb_bufs {
     float *qkvg;  /* [n][4 c_s]: q (+ bias) | k | v | sigmoid(g) */
     float *kt;    /* [c_s][n]: k transposed */
-    float *bz;    /* [H][n][n]: pair bias */
+    float *bz;    /* [H][n][n]: pair bias (three-phase schedule only) */
     float *o;     /* [n][c_s]: gated attention output */
     float *maskb; /* [n]: mask bias per key */
-    float *tiles; /* per thread: [QBLOCK][n] logits + [QBLOCK] 1 / sums */
+    float *tiles; /* per thread: apb_scratch_floats */
+    float wsum[BIAS_MAX_H]; /* fold_sums */
 } apb_bufs;
 
-/* Bz[h][i][:] of row i of the edges. */
-static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int i, float *Bz)
+/* Per-thread scratch of an attention unit: logits and 1 / sums of its
+ * QBLOCK query rows, and in the fused schedule their pair bias. */
+static size_t apb_scratch_floats(const fg_attn_pair_bias *m, int n, bool fused)
+{
+    return (size_t)QBLOCK * (n + 1) + (fused ? (size_t)m->heads * QBLOCK * n : 0);
+}
+
+/* Sums of the folded bias weight rows (fg_ln_proj_fold), as the row kernel
+ * wants them; a fixed order, so every thread sees the same values. */
+static void fold_sums(const fg_attn_pair_bias *m, float *wsum)
+{
+    for (int h = 0; h < m->heads; h++) {
+        float sum = 0.0f;
+        for (int c = 0; c < m->c_z; c++)
+            sum += m->fold[(size_t)h * m->c_z + c];
+        wsum[h] = sum;
+    }
+}
+
+/* y[h * y_head + j] = bias of head h for edge (i, j), from row i of the
+ * edges: the 16-edge kernel where it applies, fg_ln_proj_rows for the rest.
+ * Which form an edge gets depends only on j, never on the thread. */
+static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int i, float *y, int64_t y_head,
+                          const float *wsum)
 {
     const int cz = m->c_z, H = m->heads;
-    const int64_t P = (int64_t)n * n;
     const float *zi = z + (int64_t)i * n * cz;
-    if (m->compute_pair_bias) {
-        fg_ln_proj_rows(Bz + (int64_t)i * n, 1, P, zi, n, cz, cz, m->fold, m->fold + (size_t)H * cz, H, FG_PF_LN_EPS);
+    if (!m->compute_pair_bias) {
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < n; j++)
+                y[h * y_head + j] = zi[(size_t)j * cz + h];
         return;
     }
-    for (int h = 0; h < H; h++)
-        for (int j = 0; j < n; j++)
-            Bz[h * P + (int64_t)i * n + j] = zi[(size_t)j * cz + h];
+    const float *t = m->fold + (size_t)H * cz;
+    int j = 0;
+#if defined(__AVX512F__)
+    if (cz % 16 == 0 && H <= BIAS_MAX_H)
+        for (; j + 16 <= n; j += 16) {
+            if (H == 4) /* the default: a constant head count keeps the sums in registers */
+                bias_16rows(y + j, y_head, zi + (int64_t)j * cz, cz, m->fold, t, wsum, 4, FG_PF_LN_EPS);
+            else
+                bias_16rows(y + j, y_head, zi + (int64_t)j * cz, cz, m->fold, t, wsum, H, FG_PF_LN_EPS);
+        }
+#else
+    (void)wsum;
+#endif
+    if (j < n)
+        fg_ln_proj_rows(y + j, 1, y_head, zi + (int64_t)j * cz, n - j, cz, cz, m->fold, t, H, FG_PF_LN_EPS);
 }
 
-/* Projection tile u: rows of s by ROWS, columns of one of q, k, v, g by PROJ_COLS. */
-static void project_tile(const fg_attn_pair_bias *m, const float *s, int n, int u, const apb_bufs *b)
+/* Rows r0 .. r0 + rows - 1, columns c0 .. c0 + cols - 1 of part (0 q, 1 k,
+ * 2 v, 3 g) of qkvg: q gets its bias and g its sigmoid in the product's
+ * epilogue; k is also written transposed to kt. c0: a multiple of FG_MM_NR. */
+static void project(const fg_attn_pair_bias *m, const float *s, int n, int part, int r0, int rows, int c0,
+                    int cols, const apb_bufs *b)
 {
-    const int cs = m->c_s, ld = 4 * cs, pcs = (cs + PROJ_COLS - 1) / PROJ_COLS;
-    const int rb = u / (4 * pcs), part = u / pcs % 4, j0 = part * cs + u % pcs * PROJ_COLS;
-    const int r0 = rb * ROWS, rows = n - r0 < ROWS ? n - r0 : ROWS;
-    const int cols = (part + 1) * cs - j0 < PROJ_COLS ? (part + 1) * cs - j0 : PROJ_COLS;
-    float *y = b->qkvg + (size_t)r0 * ld + j0;
-    const int64_t panel = (int64_t)cs * FG_MM_NR, jj = j0 - part * cs; /* jj: a multiple of PROJ_COLS */
-    fg_mm mm = {s + (size_t)r0 * cs, cs, 1, m->wp[part] + jj / FG_MM_NR * panel, FG_MM_NR, rows, cs, cols, y, ld,
-                part == 3 ? FG_MM_SIGMOID : FG_MM_STORE, NULL, 0, panel, {NULL, NULL, false}};
+    const int cs = m->c_s, ld = 4 * cs;
+    float *y = b->qkvg + (size_t)r0 * ld + part * cs + c0;
+    const int64_t panel = (int64_t)cs * FG_MM_NR;
+    fg_mm mm = {s + (size_t)r0 * cs, cs, 1, m->wp[part] + c0 / FG_MM_NR * panel, FG_MM_NR, rows, cs, cols, y, ld,
+                part == 3 ? FG_MM_SIGMOID : FG_MM_STORE, NULL, 0, panel, {part == 0 ? m->bq + c0 : NULL, NULL, false}};
     fg_mm_run(&mm);
-    if (part == 0) {
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                y[(size_t)i * ld + j] += m->bq[j0 + j];
-    } else if (part == 1) {
-        for (int j = 0; j < cols; j++)
-            for (int i = 0; i < rows; i++)
-                b->kt[(size_t)(j0 - cs + j) * n + r0 + i] = y[(size_t)i * ld + j];
-    }
+    if (part != 1)
+        return;
+    for (int j = 0; j < cols; j += 16)
+        for (int i = 0; i < rows; i += 16)
+            fg_transpose_tile(b->kt + (size_t)(c0 + j) * n + r0 + i, n, y + (size_t)i * ld + j, ld,
+                              rows - i < 16 ? rows - i : 16, cols - j < 16 ? cols - j : 16);
 }
 
-/* Head h, query rows q0 .. q0 + nq - 1: their columns of o. */
-static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, const apb_bufs *b, float *sl,
-                   float *inv)
+/* Projection tile u of parts p0 .. p0 + np - 1: rows by ROWS, columns by PROJ_COLS. */
+static void project_tile(const fg_attn_pair_bias *m, const float *s, int n, int p0, int np, int u,
+                         const apb_bufs *b)
+{
+    const int cs = m->c_s, pcs = (cs + PROJ_COLS - 1) / PROJ_COLS;
+    const int r0 = u / (np * pcs) * ROWS, part = p0 + u / pcs % np, c0 = u % pcs * PROJ_COLS;
+    project(m, s, n, part, r0, n - r0 < ROWS ? n - r0 : ROWS, c0, cs - c0 < PROJ_COLS ? cs - c0 : PROJ_COLS, b);
+}
+
+/* Head h, query rows q0 .. q0 + nq - 1: their columns of o. bias: the head's
+ * pair bias of row q0, rows n apart. */
+static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, const float *bias, const apb_bufs *b,
+                   float *sl, float *inv)
 {
     const int cs = m->c_s, dh = m->dh, ld = 4 * cs;
-    const int64_t P = (int64_t)n * n;
     const float scale = (float)sqrt((double)dh);
     fg_mm logits = {b->qkvg + (size_t)q0 * ld + h * dh, ld, 1, b->kt + (size_t)h * dh * n, n, nq, dh, n, sl, n,
                     FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
@@ -156,7 +281,7 @@ static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, con
 #pragma omp simd
         for (int j = 0; j < n; j++)
             row[j] /= scale;
-        inv[i] = fg_fast_softmax_biased_row(row, b->bz + h * P + (int64_t)(q0 + i) * n, b->maskb, n);
+        inv[i] = fg_fast_softmax_biased_row(row, bias + (int64_t)i * n, b->maskb, n);
     }
     float *o = b->o + (size_t)q0 * cs + h * dh;
     fg_mm pv = {sl, n, 1, b->qkvg + 2 * cs + h * dh, ld, nq, n, dh, o, cs, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
@@ -170,17 +295,115 @@ static void attend(const fg_attn_pair_bias *m, int n, int h, int q0, int nq, con
     }
 }
 
-/* Output tile u: rows by ROWS, columns by OUT_COLS. */
-static void output_tile(const fg_attn_pair_bias *m, int n, int u, const apb_bufs *b, float *out, bool accumulate)
+/* out rows r0 .. r0 + rows - 1, columns c0 .. c0 + cols - 1 from o. */
+static void output_rows(const fg_attn_pair_bias *m, int r0, int rows, int c0, int cols, const apb_bufs *b,
+                        float *out, bool accumulate)
 {
-    const int cs = m->c_s, ocs = (cs + OUT_COLS - 1) / OUT_COLS;
-    const int r0 = u / ocs * ROWS, j0 = u % ocs * OUT_COLS;
-    const int rows = n - r0 < ROWS ? n - r0 : ROWS, cols = cs - j0 < OUT_COLS ? cs - j0 : OUT_COLS;
+    const int cs = m->c_s;
     const int64_t panel = (int64_t)cs * FG_MM_NR;
-    fg_mm mm = {b->o + (size_t)r0 * cs, cs, 1, m->wo_p + j0 / FG_MM_NR * panel, FG_MM_NR, rows, cs, cols,
-                out + (size_t)r0 * cs + j0, cs, accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, panel,
+    fg_mm mm = {b->o + (size_t)r0 * cs, cs, 1, m->wo_p + c0 / FG_MM_NR * panel, FG_MM_NR, rows, cs, cols,
+                out + (size_t)r0 * cs + c0, cs, accumulate ? FG_MM_ADD : FG_MM_STORE, NULL, 0, panel,
                 {NULL, NULL, false}};
     fg_mm_run(&mm);
+}
+
+/* Asks for bytes [from, to) of p to be brought towards L2. */
+static void prefetch_range(const char *p, int64_t from, int64_t to)
+{
+#if defined(__GNUC__)
+    for (int64_t o = from / 64 * 64; o < to; o += 64)
+        __builtin_prefetch(p + o, 0, 2);
+#else
+    (void)p, (void)from, (void)to;
+#endif
+}
+
+/* The q and g rows of a fused unit, one panel of columns at a time, with a
+ * slice of the unit's z rows (zb, zbytes) prefetched before each: the
+ * products are compute-bound and the pair bias that follows is bound by
+ * reading z, so z arrives while the products run instead of after. */
+static void project_qg(const fg_attn_pair_bias *m, const float *s, int n, int q0, int nq, const char *zb,
+                       int64_t zbytes, const apb_bufs *b)
+{
+    const int cs = m->c_s, nch = (cs + FG_MM_NR - 1) / FG_MM_NR;
+    for (int ch = 0; ch < nch; ch++) {
+        const int c0 = ch * FG_MM_NR, cols = cs - c0 < FG_MM_NR ? cs - c0 : FG_MM_NR;
+        prefetch_range(zb, zbytes * ch / nch, zbytes * (ch + 1) / nch);
+        project(m, s, n, 0, q0, nq, c0, cols, b);
+        project(m, s, n, 3, q0, nq, c0, cols, b);
+    }
+}
+
+/* Fused unit: query rows q0 .. q0 + nq - 1 from s to their rows of out,
+ * every head, once k and v are complete. Its pair-bias rows go to the
+ * thread's scratch and are used while still in cache. */
+static void query_block(const fg_attn_pair_bias *m, const float *s, const float *z, int n, int q0, int nq,
+                        const apb_bufs *b, float *scratch, float *out, bool accumulate)
+{
+    const int cs = m->c_s;
+    const int64_t head = (int64_t)QBLOCK * n, zrow = (int64_t)n * m->c_z;
+    float *sl = scratch, *inv = sl + head, *bias = inv + QBLOCK; /* [QBLOCK][n], [QBLOCK], [H][QBLOCK][n] */
+    project_qg(m, s, n, q0, nq, (const char *)(z + q0 * zrow), nq * zrow * (int64_t)sizeof *z, b);
+    for (int i = 0; i < nq; i++)
+        pair_bias_row(m, z, n, q0 + i, bias + (size_t)i * n, head, b->wsum);
+    for (int h = 0; h < m->heads; h++)
+        attend(m, n, h, q0, nq, bias + h * head, b, sl, inv);
+    output_rows(m, q0, nq, 0, cs, b, out, accumulate);
+}
+
+/* Fused schedule: one barrier. (1) the k and v products in tiles; (2) query blocks. */
+static void run_fused(const fg_attn_pair_bias *m, const float *s, const float *z, int n, const apb_bufs *b,
+                      float *out, bool accumulate)
+{
+    const size_t per = apb_scratch_floats(m, n, true);
+    const int nkv = (n + ROWS - 1) / ROWS * 2 * ((m->c_s + PROJ_COLS - 1) / PROJ_COLS), nqb = (n + QBLOCK - 1) / QBLOCK;
+#pragma omp parallel
+    {
+        float *scratch = b->tiles + (size_t)omp_get_thread_num() * per;
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < nkv; u++)
+            project_tile(m, s, n, 1, 2, u, b);
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < nqb; u++) {
+            const int q0 = u * QBLOCK;
+            query_block(m, s, z, n, q0, n - q0 < QBLOCK ? n - q0 : QBLOCK, b, scratch, out, accumulate);
+        }
+    }
+}
+
+/* Three-phase schedule, for fewer than two query blocks per thread: (1) the
+ * q|k|v|g products in tiles and the pair bias, one row of z per unit; (2)
+ * attention per (head, block of query rows); (3) the output product in tiles. */
+static void run_phased(const fg_attn_pair_bias *m, const float *s, const float *z, int n, const apb_bufs *b,
+                       float *out, bool accumulate)
+{
+    const int cs = m->c_s, H = m->heads, qb = QBLOCK;
+    const int64_t P = (int64_t)n * n;
+    const size_t per = apb_scratch_floats(m, n, false);
+    const int nrb = (n + ROWS - 1) / ROWS, nqb = (n + qb - 1) / qb, ocs = (cs + OUT_COLS - 1) / OUT_COLS;
+    const int nproj = nrb * 4 * ((cs + PROJ_COLS - 1) / PROJ_COLS), nout = nrb * ocs;
+#pragma omp parallel
+    {
+        float *sl = b->tiles + (size_t)omp_get_thread_num() * per, *inv = sl + (size_t)qb * n;
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < nproj + n; u++) {
+            if (u < nproj)
+                project_tile(m, s, n, 0, 4, u, b);
+            else
+                pair_bias_row(m, z, n, u - nproj, b->bz + (int64_t)(u - nproj) * n, P, b->wsum);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < H * nqb; u++) {
+            const int h = u / nqb, q0 = u % nqb * qb;
+            attend(m, n, h, q0, n - q0 < qb ? n - q0 : qb, b->bz + h * P + (int64_t)q0 * n, b, sl, inv);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < nout; u++) {
+            const int r0 = u / ocs * ROWS, c0 = u % ocs * OUT_COLS;
+            output_rows(m, r0, n - r0 < ROWS ? n - r0 : ROWS, c0, cs - c0 < OUT_COLS ? cs - c0 : OUT_COLS, b, out,
+                        accumulate);
+        }
+    }
 }
 
 fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, const float *z,
@@ -189,43 +412,30 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
 {
     if (n < 1)
         return FG_OK;
-    const int cs = m->c_s, H = m->heads;
-    const size_t tile = (size_t)QBLOCK * (n + 1);
-    fg_arena_mark mk = fg_arena_save(a);
+    const int cs = m->c_s, H = m->heads, threads = fg_pf_threads();
+    /* Fused units are large and all alike: with fewer than two per thread the
+     * dynamic schedule has nothing to even out, and the finer phases do better. */
+    const bool fused = (n + QBLOCK - 1) / QBLOCK >= 2 * threads;
     apb_bufs b;
+    fg_arena_mark mk = fg_arena_save(a);
     b.qkvg = fg_arena_floats(a, (size_t)n * 4 * cs);
     b.kt = fg_arena_floats(a, (size_t)cs * n);
-    b.bz = fg_arena_floats(a, (size_t)H * n * n);
+    b.bz = fused ? NULL : fg_arena_floats(a, (size_t)H * n * n);
     b.o = fg_arena_floats(a, (size_t)n * cs);
     b.maskb = fg_arena_floats(a, (size_t)n);
-    b.tiles = fg_arena_floats(a, (size_t)fg_pf_threads() * tile);
-    if (!b.qkvg || !b.kt || !b.bz || !b.o || !b.maskb || !b.tiles) {
+    b.tiles = fg_arena_floats(a, (size_t)threads * apb_scratch_floats(m, n, fused));
+    if (!b.qkvg || !b.kt || (!fused && !b.bz) || !b.o || !b.maskb || !b.tiles) {
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "attention pair bias: out of memory (N=%d)", n);
     }
+    if (m->compute_pair_bias && H <= BIAS_MAX_H)
+        fold_sums(m, b.wsum);
     for (int j = 0; j < n; j++)
         b.maskb[j] = (1.0f - (node_mask ? node_mask[j] : 1.0f)) * -FG_APB_INF;
-    const int nrb = (n + ROWS - 1) / ROWS, nqb = (n + QBLOCK - 1) / QBLOCK;
-    const int nproj = nrb * 4 * ((cs + PROJ_COLS - 1) / PROJ_COLS), nout = nrb * ((cs + OUT_COLS - 1) / OUT_COLS);
-#pragma omp parallel
-    {
-        float *sl = b.tiles + (size_t)omp_get_thread_num() * tile, *inv = sl + (size_t)QBLOCK * n;
-#pragma omp for schedule(dynamic, 1)
-        for (int u = 0; u < nproj + n; u++) {
-            if (u < nproj)
-                project_tile(m, s, n, u, &b);
-            else
-                pair_bias_row(m, z, n, u - nproj, b.bz);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int u = 0; u < H * nqb; u++) {
-            const int q0 = u % nqb * QBLOCK;
-            attend(m, n, u / nqb, q0, n - q0 < QBLOCK ? n - q0 : QBLOCK, &b, sl, inv);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int u = 0; u < nout; u++)
-            output_tile(m, n, u, &b, out, accumulate);
-    }
+    if (fused)
+        run_fused(m, s, z, n, &b, out, accumulate);
+    else
+        run_phased(m, s, z, n, &b, out, accumulate);
     fg_arena_restore(a, mk);
     return FG_OK;
 }
