@@ -22,10 +22,8 @@
  *
  * The pair bias reads all of z (N^2 c_z floats, 8 MB at N = 128) for a few
  * outputs per edge, so it runs at memory speed at best (hence the prefetch
- * under the compute-bound q|g products): its own row kernel
- * (bias_16rows) reads each edge's c_z values front to back and sums them
- * lane-wise, leaving one horizontal reduction per 16 edges, where
- * fg_ln_proj_rows' 16-row form transposes every 16 x 16 tile first. */
+ * under the compute-bound q|g products), through fg_ln_proj_rows, whose
+ * 16-edge form reads each edge's c_z values front to back. */
 #include "core/wide.h"
 
 #include <math.h>
@@ -42,71 +40,8 @@
 #define ROWS 32       /* rows per product tile */
 #define PROJ_COLS 128 /* q|k|v|g columns per projection tile */
 #define OUT_COLS 64   /* output columns per output tile */
-#define BIAS_MAX_H 8  /* heads the pair-bias row kernel keeps in registers */
 _Static_assert(PROJ_COLS % FG_MM_NR == 0 && OUT_COLS % FG_MM_NR == 0, "tiles start on panel boundaries");
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-
-/* Lane i of the result = the sum of the 16 lanes of v[i], in a fixed order
- * (pairs of lanes, then pairs of those, ...): four rounds of interleaves. */
-static inline __m512 sum16_lanes(const __m512 v[16])
-{
-    __m512 a[8], b[4], c[2];
-    for (int k = 0; k < 8; k++)
-        a[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
-    for (int k = 0; k < 4; k++) {
-        const __m512d x = _mm512_castps_pd(a[2 * k]), y = _mm512_castps_pd(a[2 * k + 1]);
-        b[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
-    }
-    for (int k = 0; k < 2; k++)
-        c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0x88),
-                             _mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0xDD));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
-}
-
-/* Pair bias of 16 consecutive edges (rows of x, C apart; C a multiple of 16):
- * each row is read once, front to back, into lane-wise partial sums of the
- * shifted values (x - x[0]), their squares and their dots with the H folded
- * weight rows; sum16_lanes then puts one edge per lane. Reading rows whole,
- * in order, keeps the access a plain stream for the hardware prefetchers, and
- * no tile transpose is needed. Centring as in fg_ln_proj_rows:
- * sum (x - mean) Wg = sum (x - x0) Wg - (mean - x0) sum Wg. */
-static inline __attribute__((always_inline)) void bias_16rows(float *y, int64_t y_head, const float *x, int C,
-                                                              const float *Wg, const float *t, const float *wsum,
-                                                              const int H, float eps)
-{
-    __m512 part[2 + BIAS_MAX_H][16]; /* [sum, squares, dot per head][row]: lane-wise partial sums */
-    for (int r = 0; r < 16; r++) {
-        const float *xr = x + (int64_t)r * C;
-        const __m512 x0 = _mm512_set1_ps(xr[0]);
-        __m512 acc[2 + BIAS_MAX_H];
-#pragma GCC unroll 10
-        for (int q = 0; q < 2 + BIAS_MAX_H; q++)
-            acc[q] = _mm512_setzero_ps();
-        for (int c = 0; c < C; c += 16) {
-            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xr + c), x0);
-            acc[0] = _mm512_add_ps(acc[0], d);
-            acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
-#pragma GCC unroll 8
-            for (int h = 0; h < H; h++)
-                acc[2 + h] = _mm512_fmadd_ps(d, _mm512_loadu_ps(Wg + (int64_t)h * C + c), acc[2 + h]);
-        }
-#pragma GCC unroll 10
-        for (int q = 0; q < 2 + H; q++)
-            part[q][r] = acc[q];
-    }
-    const __m512 rc = _mm512_set1_ps(1.0f / (float)C);
-    const __m512 md = _mm512_mul_ps(sum16_lanes(part[0]), rc); /* mean - x0 */
-    const __m512 var = _mm512_max_ps(_mm512_fnmadd_ps(md, md, _mm512_mul_ps(sum16_lanes(part[1]), rc)),
-                                     _mm512_setzero_ps());
-    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_sqrt_ps(_mm512_add_ps(var, _mm512_set1_ps(eps))));
-    for (int h = 0; h < H; h++) {
-        const __m512 centred = _mm512_fnmadd_ps(md, _mm512_set1_ps(wsum[h]), sum16_lanes(part[2 + h]));
-        _mm512_storeu_ps(y + h * y_head, _mm512_fmadd_ps(inv, centred, _mm512_set1_ps(t[h])));
-    }
-}
-#endif
 
 fg_status fg_attn_pair_bias_init(fg_attn_pair_bias *m, fg_wload *l, const char *name, int c_s, int c_z,
                                  int heads, bool compute_pair_bias)
@@ -184,7 +119,6 @@ typedef struct apb_bufs {
     float *o;     /* [n][c_s]: gated attention output */
     float *maskb; /* [n]: mask bias per key */
     float *tiles; /* per thread: apb_scratch_floats */
-    float wsum[BIAS_MAX_H]; /* fold_sums */
 } apb_bufs;
 
 /* Per-thread scratch of an attention unit: logits and 1 / sums of its
@@ -194,23 +128,8 @@ static size_t apb_scratch_floats(const fg_attn_pair_bias *m, int n, bool fused)
     return (size_t)QBLOCK * (n + 1) + (fused ? (size_t)m->heads * QBLOCK * n : 0);
 }
 
-/* Sums of the folded bias weight rows (fg_ln_proj_fold), as the row kernel
- * wants them; a fixed order, so every thread sees the same values. */
-static void fold_sums(const fg_attn_pair_bias *m, float *wsum)
-{
-    for (int h = 0; h < m->heads; h++) {
-        float sum = 0.0f;
-        for (int c = 0; c < m->c_z; c++)
-            sum += m->fold[(size_t)h * m->c_z + c];
-        wsum[h] = sum;
-    }
-}
-
-/* y[h * y_head + j] = bias of head h for edge (i, j), from row i of the
- * edges: the 16-edge kernel where it applies, fg_ln_proj_rows for the rest.
- * Which form an edge gets depends only on j, never on the thread. */
-static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int i, float *y, int64_t y_head,
-                          const float *wsum)
+/* y[h * y_head + j] = bias of head h for edge (i, j), from row i of the edges. */
+static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int i, float *y, int64_t y_head)
 {
     const int cz = m->c_z, H = m->heads;
     const float *zi = z + (int64_t)i * n * cz;
@@ -220,21 +139,7 @@ static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int
                 y[h * y_head + j] = zi[(size_t)j * cz + h];
         return;
     }
-    const float *t = m->fold + (size_t)H * cz;
-    int j = 0;
-#if defined(__AVX512F__)
-    if (cz % 16 == 0 && H <= BIAS_MAX_H)
-        for (; j + 16 <= n; j += 16) {
-            if (H == 4) /* the default: a constant head count keeps the sums in registers */
-                bias_16rows(y + j, y_head, zi + (int64_t)j * cz, cz, m->fold, t, wsum, 4, FG_PF_LN_EPS);
-            else
-                bias_16rows(y + j, y_head, zi + (int64_t)j * cz, cz, m->fold, t, wsum, H, FG_PF_LN_EPS);
-        }
-#else
-    (void)wsum;
-#endif
-    if (j < n)
-        fg_ln_proj_rows(y + j, 1, y_head, zi + (int64_t)j * cz, n - j, cz, cz, m->fold, t, H, FG_PF_LN_EPS);
+    fg_ln_proj_rows(y, 1, y_head, zi, n, cz, cz, m->fold, m->fold + (size_t)H * cz, H, FG_PF_LN_EPS);
 }
 
 /* Rows r0 .. r0 + rows - 1, columns c0 .. c0 + cols - 1 of part (0 q, 1 k,
@@ -345,7 +250,7 @@ static void query_block(const fg_attn_pair_bias *m, const float *s, const float 
     float *sl = scratch, *inv = sl + head, *bias = inv + QBLOCK; /* [QBLOCK][n], [QBLOCK], [H][QBLOCK][n] */
     project_qg(m, s, n, q0, nq, (const char *)(z + q0 * zrow), nq * zrow * (int64_t)sizeof *z, b);
     for (int i = 0; i < nq; i++)
-        pair_bias_row(m, z, n, q0 + i, bias + (size_t)i * n, head, b->wsum);
+        pair_bias_row(m, z, n, q0 + i, bias + (size_t)i * n, head);
     for (int h = 0; h < m->heads; h++)
         attend(m, n, h, q0, nq, bias + h * head, b, sl, inv);
     output_rows(m, q0, nq, 0, cs, b, out, accumulate);
@@ -390,7 +295,7 @@ static void run_phased(const fg_attn_pair_bias *m, const float *s, const float *
             if (u < nproj)
                 project_tile(m, s, n, 0, 4, u, b);
             else
-                pair_bias_row(m, z, n, u - nproj, b->bz + (int64_t)(u - nproj) * n, P, b->wsum);
+                pair_bias_row(m, z, n, u - nproj, b->bz + (int64_t)(u - nproj) * n, P);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int u = 0; u < H * nqb; u++) {
@@ -428,8 +333,6 @@ fg_status fg_attn_pair_bias_forward(const fg_attn_pair_bias *m, const float *s, 
         fg_arena_restore(a, mk);
         return fg_error_set(err, FG_ERR_NOMEM, "attention pair bias: out of memory (N=%d)", n);
     }
-    if (m->compute_pair_bias && H <= BIAS_MAX_H)
-        fold_sums(m, b.wsum);
     for (int j = 0; j < n; j++)
         b.maskb[j] = (1.0f - (node_mask ? node_mask[j] : 1.0f)) * -FG_APB_INF;
     if (fused)

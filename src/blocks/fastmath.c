@@ -198,44 +198,64 @@ static void ln_proj_row(float *y, int64_t y_head, const float *xr, int C, const 
 #if defined(__AVX512F__)
 #define LNP16_MAX_H 8
 
-/* Sixteen rows at a time, one row per vector lane: each 16 x 16 tile of x is
- * transposed in registers, so the sums over C are vertical adds and the
- * reductions that limit the forms above disappear. Shifted sums as there;
- * the centred dots are formed as sum (x - x0) Wg - (mean - x0) sum Wg, with
+/* Lane i of the result = the sum of the 16 lanes of v[i], in a fixed order
+ * (pairs of lanes, then pairs of those, ...): four rounds of interleaves. */
+static inline __m512 sum16_lanes(const __m512 v[16])
+{
+    __m512 a[8], b[4], c[2];
+    for (int k = 0; k < 8; k++)
+        a[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 4; k++) {
+        const __m512d x = _mm512_castps_pd(a[2 * k]), y = _mm512_castps_pd(a[2 * k + 1]);
+        b[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    for (int k = 0; k < 2; k++)
+        c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0x88),
+                             _mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+}
+
+/* Sixteen rows at a time, one row per lane of the result: each row is read
+ * once, front to back, into lane-wise partial sums of the shifted values
+ * (x - x0), their squares and their dots with the H folded weight rows, and
+ * sum16_lanes then puts one row per lane. Reading rows whole and in order
+ * keeps the access a plain stream for the hardware prefetchers, with no tile
+ * transpose (half the time per edge of transposing 16 x 16 tiles first).
+ * The centred dots are formed as sum (x - x0) Wg - (mean - x0) sum Wg, with
  * wsum[h] = sum_c Wg[h][c]. H is a constant where the caller can make it one,
- * so that the dot accumulators stay in registers. */
+ * so that the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void ln_proj_16rows(float *y, int64_t y_row, int64_t y_head,
                                                                  const float *x, int64_t x_stride, int C,
                                                                  const float *Wg, const float *t,
                                                                  const float *wsum, const int H, float eps)
 {
-    float tile[16][16]; /* [channel][row] of one tile */
-    __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), x0 = _mm512_setzero_ps();
-    __m512 dot[LNP16_MAX_H]; /* [head], one row per lane */
-#pragma GCC unroll 8
-    for (int h = 0; h < LNP16_MAX_H; h++)
-        dot[h] = _mm512_setzero_ps();
-    for (int c0 = 0; c0 < C; c0 += 16) {
-        fg_transpose_tile(&tile[0][0], 16, x + c0, x_stride, 16, 16);
-        if (c0 == 0)
-            x0 = _mm512_loadu_ps(tile[0]);
-#pragma GCC unroll 4
-        for (int c = 0; c < 16; c++) {
-            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(tile[c]), x0);
-            s1 = _mm512_add_ps(s1, d);
-            s2 = _mm512_fmadd_ps(d, d, s2);
+    __m512 part[2 + LNP16_MAX_H][16]; /* [sum, squares, dot per head][row]: lane-wise partial sums */
+    for (int r = 0; r < 16; r++) {
+        const float *xr = x + (int64_t)r * x_stride;
+        const __m512 x0 = _mm512_set1_ps(xr[0]);
+        __m512 acc[2 + LNP16_MAX_H];
+#pragma GCC unroll 10
+        for (int q = 0; q < 2 + LNP16_MAX_H; q++)
+            acc[q] = _mm512_setzero_ps();
+        for (int c = 0; c < C; c += 16) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xr + c), x0);
+            acc[0] = _mm512_add_ps(acc[0], d);
+            acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
 #pragma GCC unroll 8
             for (int h = 0; h < H; h++)
-                dot[h] = _mm512_fmadd_ps(d, _mm512_set1_ps(Wg[(size_t)h * C + c0 + c]), dot[h]);
+                acc[2 + h] = _mm512_fmadd_ps(d, _mm512_loadu_ps(Wg + (int64_t)h * C + c), acc[2 + h]);
         }
+#pragma GCC unroll 10
+        for (int q = 0; q < 2 + H; q++)
+            part[q][r] = acc[q];
     }
     const __m512 rc = _mm512_set1_ps(1.0f / (float)C);
-    const __m512 md = _mm512_mul_ps(s1, rc); /* mean - x0 */
-    const __m512 var = _mm512_max_ps(_mm512_fnmadd_ps(md, md, _mm512_mul_ps(s2, rc)), _mm512_setzero_ps());
+    const __m512 md = _mm512_mul_ps(sum16_lanes(part[0]), rc); /* mean - x0 */
+    const __m512 var = _mm512_max_ps(_mm512_fnmadd_ps(md, md, _mm512_mul_ps(sum16_lanes(part[1]), rc)),
+                                     _mm512_setzero_ps());
     const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_sqrt_ps(_mm512_add_ps(var, _mm512_set1_ps(eps))));
-#pragma GCC unroll 8
     for (int h = 0; h < H; h++) {
-        const __m512 centred = _mm512_fnmadd_ps(md, _mm512_set1_ps(wsum[h]), dot[h]);
+        const __m512 centred = _mm512_fnmadd_ps(md, _mm512_set1_ps(wsum[h]), sum16_lanes(part[2 + h]));
         const __m512 v = _mm512_fmadd_ps(inv, centred, _mm512_set1_ps(t[h]));
         if (y_row == 1) {
             _mm512_storeu_ps(y + h * y_head, v);
