@@ -48,12 +48,12 @@ done
 # one line changes the trunk's block type (pairformer -> double)
 sed 's/"attn_type": "pairformer"/"attn_type": "double"/' "$src/configs/pairformer_ipa.json" >"$tmp/swapped.json"
 changed=$(diff "$src/configs/pairformer_ipa.json" "$tmp/swapped.json" | grep -c '^>')
-"$fg" init-weights --config "$tmp/swapped.json" --out "$tmp/swapped.safetensors" 2>/dev/null
+"$fg" init-weights --config "$tmp/swapped.json" --out "$tmp/swapped.safetensors" 2>"$tmp/swap_err"
 if [ "$changed" = 1 ] && "$fg" info "$tmp/swapped.safetensors" --config "$src/configs/doublepair_ipa.json" \
-    >/dev/null 2>&1; then
+    >"$tmp/swap_info" 2>>"$tmp/swap_err"; then
     ok "pairformer_ipa with attn_type double has the tensors of doublepair_ipa (1 line changed)"
 else
-    bad "swapping the trunk type in one line ($changed lines changed)"
+    bad "swapping the trunk type in one line ($changed lines changed): $(tail -3 "$tmp/swap_err" "$tmp/swap_info" 2>/dev/null)"
 fi
 echo "presets: $fails failed"
 [ "$fails" = 0 ]
