@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mm.h"
 #include "esm_math.h"
 
 #define BQ 32 /* query rows per work item */
 #define BK 128 /* keys per tile */
-#define RB 8  /* query rows that share one pass over a key tile */
-#define VW 16 /* score columns computed together (one AVX-512 register) */
 
 typedef struct tile {
     int32_t seq, row0;
@@ -75,67 +74,21 @@ ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *res
             qb[r * hd + c] = r < bq ? q[r * ld + c] : 0.0f;
 }
 
-/* a_r[u] += x_r v[u] for u < w, r = 0..3: the step both products take twice. */
-ALWAYS_INLINE void fma4(int w, const float *restrict v, float x0, float x1, float x2, float x3,
-                        float *restrict a0, float *restrict a1, float *restrict a2, float *restrict a3)
+/* s[r, 0:nk] = q_r . k_j for query rows r < bq (qb rows hd apart) and the nk
+ * keys whose transposed rows start at kt (row c at kt + c * ldt). */
+static inline void qk_tile(int hd, const float *qb, int bq, const float *kt, int64_t ldt, int nk, float *s,
+                           int64_t lds)
 {
-    for (int u = 0; u < w; u++) {
-        a0[u] = fmaf(x0, v[u], a0[u]);
-        a1[u] = fmaf(x1, v[u], a1[u]);
-        a2[u] = fmaf(x2, v[u], a2[u]);
-        a3[u] = fmaf(x3, v[u], a3[u]);
-    }
+    const fg_mm mm = {qb, hd, 1, kt, ldt, bq, hd, nk, s, lds, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
+    fg_mm_run(&mm);
 }
 
-/* s[r, 0:BK] = q_r . k_j for the BK keys whose transposed rows start at kt
- * (row c at kt + c * ldt), rows r < round_up(bq, RB). Eight named 16-float
- * accumulators (one register each) share every key vector; GCC keeps them in
- * registers, which it does not for a 2-D local array. */
-ALWAYS_INLINE void qk_tile(int hd, const float *restrict qb, int bq, const float *restrict kt,
-                           int64_t ldt, float *restrict s, int64_t lds)
+/* acc[r] += sum_j p[r, j] v_j over the tile's bk keys, rows r < bq (v rows ld apart). */
+static inline void pv_tile(int hd, const float *p, int64_t lds, int bq, int bk, const float *v, int64_t ld,
+                           float *acc)
 {
-    for (int r0 = 0; r0 < bq; r0 += RB) {
-        const float *q = qb + r0 * hd;
-        float *s0 = s + r0 * lds;
-        for (int jb = 0; jb < BK; jb += VW) {
-            float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
-            float b0[VW] = {0}, b1[VW] = {0}, b2[VW] = {0}, b3[VW] = {0};
-            for (int c = 0; c < hd; c++) {
-                const float *kv = kt + c * ldt + jb;
-                fma4(VW, kv, q[c], q[hd + c], q[2 * hd + c], q[3 * hd + c], a0, a1, a2, a3);
-                fma4(VW, kv, q[4 * hd + c], q[5 * hd + c], q[6 * hd + c], q[7 * hd + c], b0, b1, b2, b3);
-            }
-            float *rows[RB] = {a0, a1, a2, a3, b0, b1, b2, b3};
-            for (int rr = 0; rr < RB; rr++)
-                memcpy(s0 + rr * lds + jb, rows[rr], sizeof a0);
-        }
-    }
-}
-
-/* acc[r] += sum_j p[r, j] v_j over the tile's bk keys, rows r < round_up(bq, RB);
- * the head's columns go VW at a time through eight register accumulators. */
-ALWAYS_INLINE void pv_tile(int hd, const float *restrict s, int64_t lds, int bq, int bk,
-                           const float *restrict v, int64_t ld, float *restrict acc)
-{
-    for (int r0 = 0; r0 < bq; r0 += RB) {
-        const float *p = s + r0 * lds;
-        for (int c0 = 0; c0 < hd; c0 += VW) {
-            const int w = hd - c0 < VW ? hd - c0 : VW;
-            float *o = acc + r0 * hd + c0;
-            float a0[VW] = {0}, a1[VW] = {0}, a2[VW] = {0}, a3[VW] = {0};
-            float b0[VW] = {0}, b1[VW] = {0}, b2[VW] = {0}, b3[VW] = {0};
-            float *rows[RB] = {a0, a1, a2, a3, b0, b1, b2, b3};
-            for (int rr = 0; rr < RB; rr++)
-                memcpy(rows[rr], o + rr * hd, sizeof(float) * (size_t)w);
-            for (int j = 0; j < bk; j++) {
-                const float *vv = v + j * ld + c0;
-                fma4(w, vv, p[j], p[lds + j], p[2 * lds + j], p[3 * lds + j], a0, a1, a2, a3);
-                fma4(w, vv, p[4 * lds + j], p[5 * lds + j], p[6 * lds + j], p[7 * lds + j], b0, b1, b2, b3);
-            }
-            for (int rr = 0; rr < RB; rr++)
-                memcpy(o + rr * hd, rows[rr], sizeof(float) * (size_t)w);
-        }
-    }
+    const fg_mm mm = {p, lds, 1, v, ld, bq, bk, hd, acc, hd, FG_MM_ADD, NULL, 0, 0, {NULL, NULL, false}};
+    fg_mm_run(&mm);
 }
 
 /* Online softmax update of one row over bk new scores. */
@@ -173,7 +126,7 @@ ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const esm_attn_ws *ws, 
     }
     for (int j0 = 0; j0 < nk; j0 += BK) {
         int bk = nk - j0 < BK ? nk - j0 : BK;
-        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, w->s, BK);
+        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, BK, w->s, BK);
         for (int r = 0; r < bq; r++)
             softmax_update(hd, w->s + r * BK, bk, &w->m[r], &w->l[r], w->acc + r * hd);
         pv_tile(hd, w->s, BK, bq, bk, v + j0 * a->ld, a->ld, w->acc);
@@ -210,7 +163,7 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, c
     int64_t lds = round_up(nk, BK);
     load_q(hd, a->q + (off + i0) * a->ld + h * hd, a->ld, bq, w->q);
     for (int j0 = 0; j0 < nk; j0 += BK)
-        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, w->s + j0, lds);
+        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, BK, w->s + j0, lds);
     for (int r = 0; r < bq; r++) {
         float *row = w->s + r * lds;
         float mx = -INFINITY, sum = 0.0f;

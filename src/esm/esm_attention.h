@@ -4,7 +4,10 @@
  * with an online softmax over key tiles; per thread it holds one query tile,
  * one key tile and one score tile, never an L x L buffer. With maps, each
  * query tile's full score rows are normalised and written straight into the
- * (n, n, channels) map blocks. esm_attention_ref is the plain twin (simple
+ * (n, n, channels) map blocks. The tiles' q.k and p.v products run on the
+ * register-blocked kernel of core/mm.h: auto-vectorised accumulator arrays
+ * came out as 256-bit code with spills where GCC tunes for Sapphire /
+ * Emerald Rapids (the benchmark machine). esm_attention_ref is the plain twin (simple
  * loops over a full L x L score matrix per head, double accumulators) the
  * tests compare against. */
 #ifndef FG_ESM_ATTENTION_H
