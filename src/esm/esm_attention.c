@@ -33,11 +33,11 @@ static int64_t n_tiles(const esm_attn *a)
     return n > 0 ? n : 1;
 }
 
-/* Per thread: q tile, accumulators, scores (full rows with maps), max and sum. */
+/* Per thread: scores (full rows with maps), accumulators, max and sum. */
 static size_t per_thread_floats(const esm_attn *a)
 {
     int64_t s_cols = a->maps ? round_up(max_seq_len(a), BK) : BK;
-    return (size_t)round_up(2 * BQ * a->head_dim + BQ * s_cols + 2 * BQ, 16);
+    return (size_t)round_up(BQ * a->head_dim + BQ * s_cols + 2 * BQ, 16);
 }
 
 size_t esm_attn_ws_bytes(const esm_attn *a, int n_threads)
@@ -59,7 +59,6 @@ void esm_attn_ws_bind(esm_attn_ws *ws, void *mem, const esm_attn *a, int n_threa
 
 /* Per-thread scratch areas. */
 typedef struct work {
-    float *q;   /* [BQ, hd] query rows, zero beyond the tile */
     float *s;   /* [BQ, lds] scores / probabilities */
     float *acc; /* [BQ, hd] */
     float *m, *l; /* [BQ] running max and sum */
@@ -67,19 +66,12 @@ typedef struct work {
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE void load_q(int hd, const float *q, int64_t ld, int bq, float *restrict qb)
+/* s[r, 0:nk] = q_r . k_j for query rows r < bq (read in place, ldq apart) and
+ * the nk keys whose transposed rows start at kt (row c at kt + c * ldt). */
+static inline void qk_tile(int hd, const float *q, int64_t ldq, int bq, const float *kt, int64_t ldt, int nk,
+                           float *s, int64_t lds)
 {
-    for (int r = 0; r < BQ; r++)
-        for (int c = 0; c < hd; c++)
-            qb[r * hd + c] = r < bq ? q[r * ld + c] : 0.0f;
-}
-
-/* s[r, 0:nk] = q_r . k_j for query rows r < bq (qb rows hd apart) and the nk
- * keys whose transposed rows start at kt (row c at kt + c * ldt). */
-static inline void qk_tile(int hd, const float *qb, int bq, const float *kt, int64_t ldt, int nk, float *s,
-                           int64_t lds)
-{
-    const fg_mm mm = {qb, hd, 1, kt, ldt, bq, hd, nk, s, lds, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
+    const fg_mm mm = {q, ldq, 1, kt, ldt, bq, hd, nk, s, lds, FG_MM_STORE, NULL, 0, 0, {NULL, NULL, false}};
     fg_mm_run(&mm);
 }
 
@@ -118,7 +110,7 @@ ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const esm_attn_ws *ws, 
                               int64_t off, int nk, int i0, int bq, int h)
 {
     const float *kt = ws->kt + (int64_t)h * hd * ws->ldt + off, *v = a->v + off * a->ld + h * hd;
-    load_q(hd, a->q + (off + i0) * a->ld + h * hd, a->ld, bq, w->q);
+    const float *q = a->q + (off + i0) * a->ld + h * hd;
     memset(w->acc, 0, sizeof(float) * BQ * (size_t)hd);
     for (int r = 0; r < BQ; r++) {
         w->m[r] = -INFINITY;
@@ -126,7 +118,7 @@ ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const esm_attn_ws *ws, 
     }
     for (int j0 = 0; j0 < nk; j0 += BK) {
         int bk = nk - j0 < BK ? nk - j0 : BK;
-        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, BK, w->s, BK);
+        qk_tile(hd, q, a->ld, bq, kt + j0, ws->ldt, BK, w->s, BK);
         for (int r = 0; r < bq; r++)
             softmax_update(hd, w->s + r * BK, bk, &w->m[r], &w->l[r], w->acc + r * hd);
         pv_tile(hd, w->s, BK, bq, bk, v + j0 * a->ld, a->ld, w->acc);
@@ -161,9 +153,9 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, c
 {
     const float *kt = ws->kt + (int64_t)h * hd * ws->ldt + off, *v = a->v + off * a->ld + h * hd;
     int64_t lds = round_up(nk, BK);
-    load_q(hd, a->q + (off + i0) * a->ld + h * hd, a->ld, bq, w->q);
+    const float *q = a->q + (off + i0) * a->ld + h * hd;
     for (int j0 = 0; j0 < nk; j0 += BK)
-        qk_tile(hd, w->q, bq, kt + j0, ws->ldt, BK, w->s + j0, lds);
+        qk_tile(hd, q, a->ld, bq, kt + j0, ws->ldt, BK, w->s + j0, lds);
     for (int r = 0; r < bq; r++) {
         float *row = w->s + r * lds;
         float mx = -INFINITY, sum = 0.0f;
@@ -253,7 +245,7 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
 #pragma omp parallel
     {
         float *base = ws->scratch + (size_t)omp_get_thread_num() * ws->per_thread;
-        work w = {.q = base, .s = base + BQ * hd};
+        work w = {.s = base};
         w.acc = w.s + BQ * lds;
         w.m = w.acc + BQ * hd;
         w.l = w.m + BQ;

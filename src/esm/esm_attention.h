@@ -1,8 +1,8 @@
 /* ESM self-attention over a packed variable-length batch (internal).
  *
  * esm_attention: without maps, a tiled kernel per (sequence, head, query tile)
- * with an online softmax over key tiles; per thread it holds one query tile,
- * one key tile and one score tile, never an L x L buffer. With maps, each
+ * with an online softmax over key tiles; per thread it holds one score tile
+ * and the tile's output sums, never an L x L buffer. With maps, each
  * query tile's full score rows are normalised and written straight into the
  * (n, n, channels) map blocks. The tiles' q.k and p.v products run on the
  * register-blocked kernel of core/mm.h: auto-vectorised accumulator arrays
