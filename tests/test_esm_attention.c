@@ -1,6 +1,6 @@
 /* The tiled online-softmax attention (no maps) and the map-writing kernel
  * against their plain twin (full L x L scores, libm expf) on random inputs:
- * several lengths around the tile sizes (32 query rows, 128 keys), trailing
+ * several lengths around the tile sizes (32 query rows, 512 keys), trailing
  * pads, head sizes with specialised (16, 24, 64) and generic (40) loops, maps
  * with dropped rows. Also: results independent of the thread count. */
 #include <math.h>
@@ -13,14 +13,14 @@
 #include "fixture.h"
 #include "framegen/rng.h"
 
-#define NSEQ 10
-static const int LENS[NSEQ] = {1, 2, 31, 32, 33, 127, 128, 129, 257, 300};
-static const int PADS[NSEQ] = {0, 0, 0, 5, 0, 0, 1, 0, 130, 0}; /* trailing pads */
+#define NSEQ 12
+static const int LENS[NSEQ] = {1, 2, 31, 32, 33, 127, 128, 129, 257, 300, 600, 1030};
+static const int PADS[NSEQ] = {0, 0, 0, 5, 0, 0, 1, 0, 130, 0, 70, 0}; /* trailing pads */
 
 typedef struct setup {
     int H, hd;
     int64_t T, off[NSEQ + 1], ld;
-    int32_t nk[NSEQ], map_row[2048], map_n[NSEQ];
+    int32_t nk[NSEQ], map_row[4096], map_n[NSEQ];
     int64_t map_block[NSEQ], map_floats;
     float *qkv;
 } setup;
@@ -125,11 +125,12 @@ static void check_hd(fx_suite *su, int H, int hd)
             for (int ch = 0; ch < H; ch++)
                 other = fmax(other, fabs(got_maps[s.map_block[q] + e * 2 * H + ch]));
 
-    /* outputs: within 1e-6 of their scale (a few ulp); maps (<= 1): 1e-6 absolute */
-    fx_ok(su, d_fused <= 1e-6, "head_dim %d: fused online softmax vs plain: max |diff| / max |ref| %.2e",
+    /* outputs: within 3e-6 of their scale (float sums over up to 1030 keys,
+     * ~1e-6 up to 300); maps (<= 1): 1e-6 absolute */
+    fx_ok(su, d_fused <= 3e-6, "head_dim %d: fused online softmax vs plain: max |diff| / max |ref| %.2e",
           hd, d_fused);
     fx_ok(su, same_threads, "head_dim %d: fused kernel, 1 thread == %d threads (bitwise)", hd, nt);
-    fx_ok(su, d_maps_out <= 1e-6 && d_maps <= 1e-6 && other == 0,
+    fx_ok(su, d_maps_out <= 3e-6 && d_maps <= 1e-6 && other == 0,
           "head_dim %d: map kernel vs plain: output %.2e, maps %.2e, other channels untouched", hd,
           d_maps_out, d_maps);
     free(ref), free(got), free(one), free(ref_maps), free(got_maps), free(s.qkv);

@@ -9,7 +9,7 @@
 #include "esm_math.h"
 
 #define BQ 32 /* query rows per work item */
-#define BK 128 /* keys per tile */
+#define BK 512 /* keys per tile: up to this length a row's softmax is one pass */
 
 typedef struct tile {
     int32_t seq, row0;
@@ -36,14 +36,14 @@ static int64_t n_tiles(const esm_attn *a)
 /* Per thread: scores (full rows with maps), accumulators, max and sum. */
 static size_t per_thread_floats(const esm_attn *a)
 {
-    int64_t s_cols = a->maps ? round_up(max_seq_len(a), BK) : BK;
+    int64_t s_cols = a->maps ? round_up(max_seq_len(a), 16) : BK;
     return (size_t)round_up(BQ * a->head_dim + BQ * s_cols + 2 * BQ, 16);
 }
 
 size_t esm_attn_ws_bytes(const esm_attn *a, int n_threads)
 {
     int64_t T = a->offsets[a->n_seqs], rows = (int64_t)a->n_heads * a->head_dim;
-    size_t f = per_thread_floats(a) * (size_t)n_threads + (size_t)(rows * (T + BK));
+    size_t f = per_thread_floats(a) * (size_t)n_threads + (size_t)(rows * T);
     return f * sizeof(float) + (size_t)round_up(n_tiles(a) * (int64_t)sizeof(tile), 64) + 64;
 }
 
@@ -52,7 +52,7 @@ void esm_attn_ws_bind(esm_attn_ws *ws, void *mem, const esm_attn *a, int n_threa
     int64_t T = a->offsets[a->n_seqs];
     ws->per_thread = per_thread_floats(a);
     ws->scratch = mem;
-    ws->ldt = T + BK;
+    ws->ldt = T;
     ws->kt = ws->scratch + ws->per_thread * (size_t)n_threads;
     ws->tiles = ws->kt + (size_t)((int64_t)a->n_heads * a->head_dim * ws->ldt);
 }
@@ -83,26 +83,59 @@ static inline void pv_tile(int hd, const float *p, int64_t lds, int bq, int bk, 
     fg_mm_run(&mm);
 }
 
+/* max of row[0:n], lane-wise over 16 columns then a halving tree: one
+ * horizontal step per row instead of a serial 16-lane fold per loop. */
+ALWAYS_INLINE float row_max(const float *restrict row, int n, float init)
+{
+    float m[16]; /* per-lane maxima */
+    for (int l = 0; l < 16; l++)
+        m[l] = init;
+    int j = 0;
+    for (; j + 16 <= n; j += 16)
+#pragma omp simd
+        for (int l = 0; l < 16; l++)
+            m[l] = row[j + l] > m[l] ? row[j + l] : m[l];
+    for (; j < n; j++)
+        m[0] = row[j] > m[0] ? row[j] : m[0];
+    for (int w = 8; w > 0; w /= 2)
+        for (int l = 0; l < w; l++)
+            m[l] = m[l + w] > m[l] ? m[l + w] : m[l];
+    return m[0];
+}
+
+/* row[j] = e^(row[j] - mx) for j < n; returns their sum (lane-wise, then a tree). */
+ALWAYS_INLINE float row_exp_sum(float *restrict row, int n, float mx)
+{
+    float s[16] = {0.0f}; /* per-lane sums */
+    int j = 0;
+    for (; j + 16 <= n; j += 16)
+#pragma omp simd
+        for (int l = 0; l < 16; l++) {
+            float p = esm_expf(row[j + l] - mx);
+            row[j + l] = p;
+            s[l] += p;
+        }
+    for (; j < n; j++) {
+        row[j] = esm_expf(row[j] - mx);
+        s[0] += row[j];
+    }
+    for (int w = 8; w > 0; w /= 2)
+        for (int l = 0; l < w; l++)
+            s[l] += s[l + w];
+    return s[0];
+}
+
 /* Online softmax update of one row over bk new scores. */
 ALWAYS_INLINE void softmax_update(int hd, float *restrict row, int bk, float *m, float *l,
                                   float *restrict acc)
 {
-    float mx = *m;
-#pragma omp simd reduction(max : mx)
-    for (int j = 0; j < bk; j++)
-        mx = row[j] > mx ? row[j] : mx;
+    float mx = row_max(row, bk, *m);
     float corr = esm_expf(*m - mx); /* 0 on the first tile (m = -inf) */
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < bk; j++) {
-        float p = esm_expf(row[j] - mx);
-        row[j] = p;
-        sum += p;
-    }
-    *l = *l * corr + sum;
+    *l = *l * corr + row_exp_sum(row, bk, mx);
     *m = mx;
-    for (int c = 0; c < hd; c++)
-        acc[c] *= corr;
+    if (corr != 1.0f)
+        for (int c = 0; c < hd; c++)
+            acc[c] *= corr;
 }
 
 /* One (sequence, head, query tile) without maps. */
@@ -118,7 +151,7 @@ ALWAYS_INLINE void item_fused(int hd, const esm_attn *a, const esm_attn_ws *ws, 
     }
     for (int j0 = 0; j0 < nk; j0 += BK) {
         int bk = nk - j0 < BK ? nk - j0 : BK;
-        qk_tile(hd, q, a->ld, bq, kt + j0, ws->ldt, BK, w->s, BK);
+        qk_tile(hd, q, a->ld, bq, kt + j0, ws->ldt, bk, w->s, BK);
         for (int r = 0; r < bq; r++)
             softmax_update(hd, w->s + r * BK, bk, &w->m[r], &w->l[r], w->acc + r * hd);
         pv_tile(hd, w->s, BK, bq, bk, v + j0 * a->ld, a->ld, w->acc);
@@ -152,10 +185,9 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, c
                              int64_t off, int len, int nk, int i0, int bq, int h)
 {
     const float *kt = ws->kt + (int64_t)h * hd * ws->ldt + off, *v = a->v + off * a->ld + h * hd;
-    int64_t lds = round_up(nk, BK);
+    int64_t lds = round_up(nk, 16);
     const float *q = a->q + (off + i0) * a->ld + h * hd;
-    for (int j0 = 0; j0 < nk; j0 += BK)
-        qk_tile(hd, q, a->ld, bq, kt + j0, ws->ldt, BK, w->s + j0, lds);
+    qk_tile(hd, q, a->ld, bq, kt, ws->ldt, nk, w->s, lds);
     for (int r = 0; r < bq; r++) {
         float *row = w->s + r * lds;
         float mx = -INFINITY, sum = 0.0f;
@@ -173,8 +205,7 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, c
         write_map_row(a, s, off, len, nk, i0 + r, row, h);
     }
     memset(w->acc, 0, sizeof(float) * BQ * (size_t)hd);
-    for (int j0 = 0; j0 < nk; j0 += BK)
-        pv_tile(hd, w->s + j0, lds, bq, nk - j0 < BK ? nk - j0 : BK, v + j0 * a->ld, a->ld, w->acc);
+    pv_tile(hd, w->s, lds, bq, nk, v, a->ld, w->acc);
     for (int r = 0; r < bq; r++)
         memcpy(a->out + (off + i0 + r) * a->ldo + h * hd, w->acc + r * hd, sizeof(float) * (size_t)hd);
 }
@@ -205,8 +236,8 @@ static void run_item(const esm_attn *a, const esm_attn_ws *ws, const work *w, co
     }
 }
 
-/* K of every head transposed once per call, in 32 x 32 blocks; a zero tail
- * of BK columns lets the last key tile read full vectors. */
+/* K of every head transposed once per call, in 32 x 32 blocks, so that a
+ * key tile's q.k reads rows of consecutive keys. */
 static void transpose_k(const esm_attn *a, const esm_attn_ws *ws)
 {
     int64_t T = a->offsets[a->n_seqs], rows = (int64_t)a->n_heads * a->head_dim;
@@ -219,8 +250,6 @@ static void transpose_k(const esm_attn *a, const esm_attn_ws *ws)
             for (int64_t t = t0; t < t1; t++)
                 ws->kt[c * ws->ldt + t] = a->k[t * a->ld + c];
     }
-    for (int64_t c = 0; c < rows; c++)
-        memset(ws->kt + c * ws->ldt + T, 0, sizeof(float) * BK);
 }
 
 void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
@@ -232,7 +261,7 @@ void esm_attention(const esm_attn *a, const esm_attn_ws *ws)
             tiles[nt++] = (tile){s, (int32_t)i};
     transpose_k(a, ws);
     int hd = a->head_dim;
-    int64_t lds = a->maps ? round_up(max_seq_len(a), BK) : BK;
+    int64_t lds = a->maps ? round_up(max_seq_len(a), 16) : BK;
     /* An item is a query tile and a block of heads: one head without maps;
      * with maps as many as leave two items per thread, so one thread writes
      * neighbouring channels of the same map entries while they are in its cache

@@ -38,7 +38,7 @@ typedef struct esm_attn {
 } esm_attn;
 
 /* Workspace of one call: per-thread tiles, the work list, and K transposed
- * ([heads * head_dim, T + 128], so key tiles are rows of 16-float vectors). */
+ * ([heads * head_dim, T], so a key tile's q.k reads consecutive keys). */
 typedef struct esm_attn_ws {
     float *scratch;
     size_t per_thread; /* floats */
