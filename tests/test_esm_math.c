@@ -52,14 +52,20 @@ int main(void)
           "gelu on [-15, 20]: %d points beyond 1e-6 |ref| + 1e-10 (max relative error %.2e, at tiny values)",
           bad, gw);
     fx_ok(&s, tw <= 1e-6, "gelu vs fg_gelu (libm erff): max |diff| %.2e (libm's own max |err| %.2e)", tw, ta);
-    /* bias + GELU in one pass == GELU of the sum */
-    float xb[3 * 5], bb[5] = {0.5f, -1.0f, 2.0f, 0.0f, -3.0f}, one = 0;
-    for (int i = 0; i < 15; i++)
+    /* the block form (a product's post step): GELU on rows x cols only, rows ldy apart */
+    float xb[3 * 7], one = 0;
+    int outside_ok = 1;
+    for (int i = 0; i < 21; i++)
         xb[i] = 0.3f * (float)i - 2.0f;
-    esm_bias_gelu_inplace(xb, bb, 3, 5);
-    for (int i = 0; i < 15; i++)
-        one = fmaxf(one, fabsf(xb[i] - esm_gelu(0.3f * (float)i - 2.0f + bb[i % 5])));
-    fx_ok(&s, one == 0.0f, "bias + gelu rows == gelu(x + b)");
+    esm_gelu_block(xb, 7, 3, 5);
+    for (int i = 0; i < 21; i++) {
+        float x0 = 0.3f * (float)i - 2.0f;
+        if (i % 7 < 5)
+            one = fmaxf(one, fabsf(xb[i] - esm_gelu(x0)));
+        else
+            outside_ok &= xb[i] == x0;
+    }
+    fx_ok(&s, one == 0.0f && outside_ok, "gelu block (3 x 5, rows 7 apart) == gelu per element, the rest untouched");
     fx_ok(&s, esm_gelu(0.0f) == 0.0f && esm_gelu(50.0f) == 50.0f && esm_gelu(-50.0f) == 0.0f &&
                   fabsf(esm_gelu(1.0f) - 0.8413447461f) < 1e-7f,
           "gelu: 0, saturation at +-50, gelu(1)");

@@ -3,7 +3,7 @@
  * epilogue over shapes that leave partial row blocks and panels, fg_mm_linear
  * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads;
  * fg_mm_linear_run into strided rows, accumulating, over several row chunks
- * and k slices. */
+ * and k slices, with stacked parts and a post step. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -112,7 +112,8 @@ static void check_linear_add(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, in
     fill(x, M * K, 11), fill(W, N * K, 12), fill(b, N, 13), fill(y0, M * ldy, 14);
     memcpy(y1, y0, sizeof(float) * (size_t)(M * ldy));
     memcpy(y3, y0, sizeof(float) * (size_t)(M * ldy));
-    const fg_mm_lin p1 = {y1, ldy, true, x, W, b, M, K, N, false}, p3 = {y3, ldy, true, x, W, b, M, K, N, false};
+    const fg_mm_lin p1 = {y1, ldy, true, x, W, b, M, K, N, false, NULL, 0, NULL},
+                     p3 = {y3, ldy, true, x, W, b, M, K, N, false, NULL, 0, NULL};
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     bool ok = fg_mm_linear_run(&p1, ar);
@@ -138,6 +139,78 @@ static void check_linear_add(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, in
           "changed, 1 vs 3 threads %s", (long long)M, (long long)K, (long long)N, (long long)ldy, d_ref / scale,
           (long long)pad_changed, same ? "identical" : "DIFFER");
     free(x), free(W), free(b), free(y0), free(y1), free(y3);
+}
+
+/* A post step for the test: y = 2y - 1 (any element-wise map would do). */
+static void twice_minus_one(float *y, int64_t ldy, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            y[r * ldy + c] = 2.0f * y[r * ldy + c] - 1.0f;
+}
+
+/* Three stacked parts (sizes off the 32-row task grid, one without bias) and
+ * a post step, into rows ldy = N + 3 apart: equal to double loops, bitwise
+ * equal to the three products run alone and post-processed, padding columns
+ * untouched, identical at 1 and 3 threads. */
+static void check_linear_parts(fx_suite *s, fg_arena *ar, int64_t M, int64_t K)
+{
+    const int64_t Np[3] = {40, 33, 64}, N = 40 + 33 + 64, ldy = N + 3;
+    float *x = floats(M * K), *W[3], *b[3] = {floats(Np[0]), NULL, floats(Np[2])};
+    fill(x, M * K, 21);
+    fg_mm_lin_part parts[3];
+    for (int k = 0; k < 3; k++) {
+        W[k] = floats(Np[k] * K);
+        fill(W[k], Np[k] * K, 22 + (uint64_t)k);
+        if (b[k])
+            fill(b[k], Np[k], 25 + (uint64_t)k);
+        parts[k] = (fg_mm_lin_part){W[k], b[k], Np[k]};
+    }
+    float *y1 = floats(M * ldy), *y3 = floats(M * ldy), *ys = floats(M * ldy);
+    for (int64_t i = 0; i < M * ldy; i++)
+        y1[i] = y3[i] = ys[i] = 7.0f;
+    const fg_mm_lin p1 = {y1, ldy, false, x, NULL, NULL, M, K, N, false, parts, 3, twice_minus_one};
+    fg_mm_lin p3 = p1;
+    p3.y = y3;
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    bool ok = fg_mm_linear_run(&p1, ar);
+    omp_set_num_threads(3);
+    ok = ok && fg_mm_linear_run(&p3, ar);
+    omp_set_num_threads(saved);
+    int64_t col = 0;
+    for (int k = 0; k < 3; k++) { /* alone, then the post step by hand */
+        const fg_mm_lin one = {ys + col, ldy, false, x, W[k], b[k], M, K, Np[k], false, NULL, 0, NULL};
+        ok = ok && fg_mm_linear_run(&one, ar);
+        col += Np[k];
+    }
+    twice_minus_one(ys, ldy, (int)M, (int)N);
+    double d_ref = 0;
+    int64_t pad_changed = 0;
+    for (int64_t i = 0; i < M; i++) {
+        col = 0;
+        for (int k = 0; k < 3; k++) {
+            for (int64_t n = 0; n < Np[k]; n++) {
+                double r = b[k] ? b[k][n] : 0.0;
+                for (int64_t kk = 0; kk < K; kk++)
+                    r += (double)x[i * K + kk] * W[k][n * K + kk];
+                d_ref = fmax(d_ref, fabs(y1[i * ldy + col + n] - (2.0 * r - 1.0)));
+            }
+            col += Np[k];
+        }
+        for (int64_t n = N; n < ldy; n++)
+            pad_changed += y1[i * ldy + n] != 7.0f;
+    }
+    const double scale = 2.0 * sqrt((double)K + 1.0);
+    const bool same3 = !memcmp(y1, y3, sizeof(float) * (size_t)(M * ldy)),
+               alone = !memcmp(y1, ys, sizeof(float) * (size_t)(M * ldy));
+    fx_ok(s, ok && d_ref / scale < 1e-5 && pad_changed == 0 && same3 && alone,
+          "fg_mm_linear_run 3 parts (40, 33, 64) + post M=%lld K=%lld: vs double %.2e (/2 sqrt K), %lld padding "
+          "values changed, vs parts alone %s, 1 vs 3 threads %s", (long long)M, (long long)K, d_ref / scale,
+          (long long)pad_changed, alone ? "identical" : "DIFFER", same3 ? "identical" : "DIFFER");
+    free(x), free(y1), free(y3), free(ys);
+    for (int k = 0; k < 3; k++)
+        free(W[k]), free(b[k]);
 }
 
 int main(void)
@@ -172,6 +245,8 @@ int main(void)
     check_linear(&s, &ar, 70, 600, 90, true, true); /* three k slices, ReLU after the last */
     check_linear_add(&s, &ar, 530, 600, 64);
     check_linear_add(&s, &ar, 9, 20, 7); /* fewer outputs than a panel */
+    check_linear_parts(&s, &ar, 600, 50);  /* two row chunks */
+    check_linear_parts(&s, &ar, 3, 17);
     fg_arena_free(&ar);
     return fx_suite_finish(&s);
 }

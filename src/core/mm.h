@@ -102,15 +102,33 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
  * on return), and a weight is never copied. Rows of x go through in chunks
  * of at most 512, which bounds the scratch at 512 (K + N) floats. Threaded
  * over a fixed grid of blocks; inside a parallel region it runs on the
- * calling thread. Returns false when scratch runs out (y untouched). */
+ * calling thread. Returns false when scratch runs out (y untouched).
+ *
+ * Several products of the same x (attention's q, k and v) run as one when
+ * given as parts: W and b then stacked by rows, part after part, without a
+ * copy; x is packed once and the outputs are the parts' columns in order. */
+#define FG_MM_LIN_MAX_PARTS 4
+typedef struct fg_mm_lin_part {
+    const float *W, *b; /* [N, K] nn.Linear layout, [N] or NULL */
+    int64_t N;
+} fg_mm_lin_part;
+
+/* Called on every block of y once it holds its final values (rows ldy apart,
+ * at most 16 x 16), on the thread that wrote it: an element-wise step the
+ * product has no epilogue for (a GELU), applied while the block is in cache. */
+typedef void (*fg_mm_block_fn)(float *y, int64_t ldy, int rows, int cols);
+
 typedef struct fg_mm_lin {
     float *y;             /* [M] rows ldy apart, N values each */
     int64_t ldy;
     bool add;             /* y += act(...) instead of y = act(...) */
     const float *x;       /* [M, K] */
-    const float *W, *b;   /* [N, K] nn.Linear layout, [N] or NULL */
-    int64_t M, K, N;
+    const float *W, *b;   /* [N, K] nn.Linear layout, [N] or NULL; unused with parts */
+    int64_t M, K, N;      /* N: the sum of the parts' N with parts */
     bool relu;
+    const fg_mm_lin_part *parts; /* NULL, or n_parts (<= FG_MM_LIN_MAX_PARTS) stacked products */
+    int n_parts;
+    fg_mm_block_fn post;  /* NULL, or applied to every block of y */
 } fg_mm_lin;
 bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch);
 

@@ -323,6 +323,33 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
     fg_mm_run(&p);
 }
 
+/* The parts of a product (one when fg_mm_lin has none), each with its
+ * first row in yT and its first block of LIN_TASK_ROWS weight rows. */
+typedef struct lin_plan {
+    const fg_mm_lin *p;
+    fg_mm_lin_part part[FG_MM_LIN_MAX_PARTS];
+    int64_t row0[FG_MM_LIN_MAX_PARTS];
+    int64_t block0[FG_MM_LIN_MAX_PARTS + 1];
+    int n;
+} lin_plan;
+
+static bool lin_plan_init(lin_plan *pl, const fg_mm_lin *p)
+{
+    pl->p = p;
+    pl->n = p->parts ? p->n_parts : 1;
+    if (pl->n < 1 || pl->n > FG_MM_LIN_MAX_PARTS)
+        return false;
+    int64_t rows = 0;
+    pl->block0[0] = 0;
+    for (int k = 0; k < pl->n; k++) {
+        pl->part[k] = p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+        pl->row0[k] = rows;
+        rows += pl->part[k].N;
+        pl->block0[k + 1] = pl->block0[k] + (pl->part[k].N + LIN_TASK_ROWS - 1) / LIN_TASK_ROWS;
+    }
+    return rows == p->N;
+}
+
 /* Rows i0 .. i0 + ni - 1 (ni <= 16) of y from the transposed sums yT [N, ldt]
  * of the chunk that starts at y's row r0. */
 static void unpack_rows(const fg_mm_lin *p, const float *yT, int64_t ldt, int64_t r0, int64_t i0, int ni)
@@ -332,33 +359,42 @@ static void unpack_rows(const fg_mm_lin *p, const float *yT, int64_t ldt, int64_
         float *y = p->y + (r0 + i0) * p->ldy + n;
         if (!p->add) {
             fg_transpose_tile(y, p->ldy, yT + n * ldt + i0, ldt, nn, ni);
-            continue;
-        }
-        float t[16 * 16]; /* [token][column] */
-        fg_transpose_tile(t, 16, yT + n * ldt + i0, ldt, nn, ni);
-        for (int r = 0; r < ni; r++)
+        } else {
+            float t[16 * 16]; /* [token][column] */
+            fg_transpose_tile(t, 16, yT + n * ldt + i0, ldt, nn, ni);
+            for (int r = 0; r < ni; r++)
 #pragma omp simd
-            for (int c = 0; c < nn; c++)
-                y[r * p->ldy + c] += t[r * 16 + c];
+                for (int c = 0; c < nn; c++)
+                    y[r * p->ldy + c] += t[r * 16 + c];
+        }
+        if (p->post)
+            p->post(y, p->ldy, ni, nn);
     }
 }
 
-/* Task t of a chunk of m rows: W rows by LIN_TASK_ROWS x one panel of x. */
-static void lin_task(const fg_mm_lin *p, int64_t t, int64_t m, const float *xp, float *yT)
+/* Task t of a chunk of m rows: LIN_TASK_ROWS rows of one part's W x one panel of x. */
+static void lin_task(const lin_plan *pl, int64_t t, int64_t m, const float *xp, float *yT)
 {
-    const int64_t K = p->K, N = p->N, np = (m + NR - 1) / NR;
-    const int64_t n0 = (t / np) * LIN_TASK_ROWS, pn = t % np;
-    const int64_t rows = N - n0 < LIN_TASK_ROWS ? N - n0 : LIN_TASK_ROWS;
-    const fg_mm mm = {p->W + n0 * K, K, 1, xp + pn * K * NR, NR, rows, K, m - pn * NR < NR ? m - pn * NR : NR,
-                      yT + n0 * m + pn * NR, m, FG_MM_STORE, NULL, 0, 0, {NULL, p->b ? p->b + n0 : NULL, p->relu}};
+    const fg_mm_lin *p = pl->p;
+    const int64_t K = p->K, np = (m + NR - 1) / NR, blk = t / np, pn = t % np;
+    int k = 0;
+    while (blk >= pl->block0[k + 1])
+        k++;
+    const fg_mm_lin_part *pt = &pl->part[k];
+    const int64_t n0 = (blk - pl->block0[k]) * LIN_TASK_ROWS;
+    const int64_t rows = pt->N - n0 < LIN_TASK_ROWS ? pt->N - n0 : LIN_TASK_ROWS;
+    const fg_mm mm = {pt->W + n0 * K, K, 1, xp + pn * K * NR, NR, rows, K, m - pn * NR < NR ? m - pn * NR : NR,
+                      yT + (pl->row0[k] + n0) * m + pn * NR, m, FG_MM_STORE, NULL, 0, 0,
+                      {NULL, pt->b ? pt->b + n0 : NULL, p->relu}};
     fg_mm_run(&mm);
 }
 
 /* Rows r0 .. r0 + m - 1 of the product, by the threads of the enclosing
  * region: x^T packed into xp [np, K, NR], yT [N, m] = W x^T, then y. */
-static void lin_chunk(const fg_mm_lin *p, int64_t r0, int64_t m, float *xp, float *yT)
+static void lin_chunk(const lin_plan *pl, int64_t r0, int64_t m, float *xp, float *yT)
 {
-    const int64_t K = p->K, N = p->N, np = (m + NR - 1) / NR, nkb = (K + LIN_PACK_K - 1) / LIN_PACK_K;
+    const fg_mm_lin *p = pl->p;
+    const int64_t K = p->K, np = (m + NR - 1) / NR, nkb = (K + LIN_PACK_K - 1) / LIN_PACK_K;
     const float *x = p->x + r0 * K;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < np * nkb; t++) {
@@ -369,15 +405,15 @@ static void lin_chunk(const fg_mm_lin *p, int64_t r0, int64_t m, float *xp, floa
      * on the same rows of W and skip the shared counter (the model's node
      * products: a step 4-8 % faster at 16 threads); with many (ESM's), the
      * dynamic schedule evens out slow threads (static was 5-13 % slower). */
-    const int64_t ntasks = (N + LIN_TASK_ROWS - 1) / LIN_TASK_ROWS * np;
+    const int64_t ntasks = pl->block0[pl->n] * np;
     if (ntasks < LIN_STATIC_PER_THREAD * omp_get_num_threads()) {
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < ntasks; t++)
-            lin_task(p, t, m, xp, yT);
+            lin_task(pl, t, m, xp, yT);
     } else {
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++)
-            lin_task(p, t, m, xp, yT);
+            lin_task(pl, t, m, xp, yT);
     }
     const int64_t nib = (m + 15) / 16;
 #pragma omp for schedule(static)
@@ -396,9 +432,12 @@ int64_t fg_mm_linear_scratch_floats(int64_t M, int64_t K, int64_t N)
 bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch)
 {
     const int64_t M = p->M, K = p->K, N = p->N;
+    lin_plan pl;
+    if (!lin_plan_init(&pl, p))
+        return false;
     if (M <= 0 || N <= 0)
         return true;
-    if (N < NR && !p->add && p->ldy == N) { /* packing x would cost more than the product (e.g. the 6 backbone-update outputs) */
+    if (N < NR && !p->add && p->ldy == N && !p->parts && !p->post) { /* packing x would cost more than the product (e.g. the 6 backbone-update outputs) */
         fg_linear(p->y, p->x, p->W, p->b, M, K, N);
         if (p->relu)
             fg_relu(p->y, M * N);
@@ -414,7 +453,7 @@ bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch)
     }
 #pragma omp parallel if (M * N * K >= LIN_SERIAL_MACS)
     for (int64_t r0 = 0; r0 < M; r0 += chunk)
-        lin_chunk(p, r0, M - r0 < chunk ? M - r0 : chunk, xp, yT);
+        lin_chunk(&pl, r0, M - r0 < chunk ? M - r0 : chunk, xp, yT);
     fg_arena_restore(scratch, mark);
     return true;
 }
@@ -422,6 +461,6 @@ bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch)
 bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
                   bool relu, fg_arena *scratch)
 {
-    const fg_mm_lin p = {y, N, false, x, W, b, M, K, N, relu};
+    const fg_mm_lin p = {y, N, false, x, W, b, M, K, N, relu, NULL, 0, NULL};
     return fg_mm_linear_run(&p, scratch);
 }

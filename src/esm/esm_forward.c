@@ -215,23 +215,43 @@ static void store_repr(const fg_esm_outputs *out, const fwd *fw, int layer, cons
  * depends on the batch only, never on the thread count. */
 #define ESM_MM_MAX_TOKENS 512
 
-/* y (rows ldy apart) = x W^T (+ b), or y += that. Scratch comes from the
- * model's arena after this call's buffers; false when it runs out. */
-static bool linear(fg_esm *m, float *y, int64_t ldy, bool add, const float *x, const float *W, const float *b,
-                   int64_t M, int64_t K, int64_t N)
+/* The product p (see core/mm.h: parts, add, post), scratch from the model's
+ * arena after this call's buffers; false when it runs out. */
+static bool linear(fg_esm *m, const fg_mm_lin *p)
 {
-    if (M <= ESM_MM_MAX_TOKENS) {
-        const fg_mm_lin p = {y, ldy, add, x, W, b, M, K, N, false};
-        return fg_mm_linear_run(&p, &m->arena);
-    }
-    fg_gemm(false, true, M, N, K, 1.0f, x, K, W, K, add ? 1.0f : 0.0f, y, ldy);
-    if (b) {
+    if (p->M <= ESM_MM_MAX_TOKENS)
+        return fg_mm_linear_run(p, &m->arena);
+    const int64_t M = p->M, K = p->K, ldy = p->ldy;
+    int64_t col = 0;
+    for (int k = 0; k < (p->parts ? p->n_parts : 1); k++) {
+        const fg_mm_lin_part pt = p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+        float *y = p->y + col;
+        fg_gemm(false, true, M, pt.N, K, 1.0f, p->x, K, pt.W, K, p->add ? 1.0f : 0.0f, y, ldy);
+        if (pt.b) {
 #pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                y[i * ldy + j] += b[j];
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < pt.N; j++)
+                    y[i * ldy + j] += pt.b[j];
+        }
+        col += pt.N;
+    }
+    if (p->post) {
+        const int64_t nib = (M + 15) / 16, njb = (p->N + 15) / 16;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < nib * njb; t++) {
+            const int64_t i0 = t / njb * 16, j0 = t % njb * 16;
+            p->post(p->y + i0 * ldy + j0, ldy, M - i0 < 16 ? (int)(M - i0) : 16, p->N - j0 < 16 ? (int)(p->N - j0) : 16);
+        }
     }
     return true;
+}
+
+/* y (rows ldy apart) = x W^T (+ b), or y += that. */
+static bool linear1(fg_esm *m, float *y, int64_t ldy, bool add, const float *x, const float *W, const float *b,
+                    int64_t M, int64_t K, int64_t N)
+{
+    const fg_mm_lin p = {y, ldy, add, x, W, b, M, K, N, false, NULL, 0, NULL};
+    return linear(m, &p);
 }
 
 static bool attention(fg_esm *m, const esm_layer *ly, const fg_esm_batch *in, const fg_esm_outputs *out,
@@ -239,24 +259,23 @@ static bool attention(fg_esm *m, const esm_layer *ly, const fg_esm_batch *in, co
 {
     const fg_esm_config *c = &m->cfg;
     int64_t d = fw->d, ld = 3 * d, T = fw->T;
-    /* the biases are added with the rotary pass below */
-    bool ok = ly->wqkv ? linear(m, fw->qkv, ld, false, fw->h, ly->wqkv, NULL, T, d, 3 * d)
-                       : linear(m, fw->qkv + ly->q_col, ld, false, fw->h, ly->wq, NULL, T, d, d) &&
-                             linear(m, fw->qkv + ly->k_col, ld, false, fw->h, ly->wk, NULL, T, d, d) &&
-                             linear(m, fw->qkv + ly->v_col, ld, false, fw->h, ly->wv, NULL, T, d, d);
-    if (!ok)
+    /* q, k, v in one product (x packed once) at columns 0, d, 2d; their
+     * biases are added with the rotary pass below */
+    const fg_mm_lin_part parts[3] = {{ly->wq, NULL, d}, {ly->wk, NULL, d}, {ly->wv, NULL, d}};
+    const fg_mm_lin qkv = {fw->qkv, ld, false, fw->h, NULL, NULL, T, d, 3 * d, false, parts, 3, NULL};
+    if (!linear(m, &qkv))
         return false;
-    float *q = fw->qkv + ly->q_col, *k = fw->qkv + ly->k_col;
+    float *q = fw->qkv, *k = fw->qkv + d, *v = fw->qkv + 2 * d;
     /* every layer stores the same frequencies: the tables are rebuilt only if not */
     if (l == 0 || memcmp(ly->inv_freq, m->layers[l - 1].inv_freq, sizeof(float) * (size_t)(c->head_dim / 2)))
         esm_rotary_tables(ly->inv_freq, c->head_dim / 2, (int)fw->max_len, fw->cos_t, fw->sin_t);
-    esm_qkv x = {q, k, fw->qkv + ly->v_col, ly->bq, ly->bk, ly->bv, ld};
+    esm_qkv x = {q, k, v, ly->bq, ly->bk, ly->bv, ld};
     esm_rotary_apply(&x, fw->T, fw->pos, c->n_heads, c->head_dim,
                      (float)(1.0 / sqrt((double)c->head_dim)), fw->cos_t, fw->sin_t);
     esm_attn a = {
         .n_seqs = in->n_seqs, .offsets = in->offsets, .n_keys = fw->n_keys,
         .n_heads = c->n_heads, .head_dim = c->head_dim,
-        .q = q, .k = k, .v = fw->qkv + ly->v_col, .ld = ld, .out = fw->ctx, .ldo = d,
+        .q = q, .k = k, .v = v, .ld = ld, .out = fw->ctx, .ldo = d,
         .maps = out->attn, .map_block = fw->map_block, .map_row = fw->map_row, .map_n = fw->map_n,
         .map_channels = c->n_layers * c->n_heads, .map_channel0 = l * c->n_heads,
     };
@@ -271,13 +290,13 @@ static bool layer(fg_esm *m, int l, const fg_esm_batch *in, const fg_esm_outputs
     const fg_esm_config *c = &m->cfg;
     int64_t T = fw->T, d = fw->d;
     fg_layernorm(fw->h, fw->x, ly->ln1_g, ly->ln1_b, T, d, c->ln_eps);
-    if (!attention(m, ly, in, out, fw, l) || !linear(m, fw->x, d, true, fw->ctx, ly->wo, ly->bo, T, d, d))
+    if (!attention(m, ly, in, out, fw, l) || !linear1(m, fw->x, d, true, fw->ctx, ly->wo, ly->bo, T, d, d))
         return false;
     fg_layernorm(fw->h, fw->x, ly->ln2_g, ly->ln2_b, T, d, c->ln_eps);
-    if (!linear(m, fw->f, c->d_ffn, false, fw->h, ly->w1, NULL, T, d, c->d_ffn))
-        return false;
-    esm_bias_gelu_inplace(fw->f, ly->b1, T, c->d_ffn);
-    return linear(m, fw->x, d, true, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
+    /* the GELU runs on each block of the product as it is written */
+    const fg_mm_lin fc1 = {fw->f, c->d_ffn, false, fw->h, ly->w1, ly->b1, T, d, c->d_ffn, false, NULL, 0,
+                           esm_gelu_block};
+    return linear(m, &fc1) && linear1(m, fw->x, d, true, fw->f, ly->w2, ly->b2, T, c->d_ffn, d);
 }
 
 /* RobertaLMHead on the kept rows: LN(gelu(dense x)) E^T + bias. */
@@ -287,9 +306,10 @@ static bool lm_head(fg_esm *m, const fg_esm_outputs *out, fwd *fw)
     for (int64_t t = 0; t < fw->T; t++)
         if (fw->row[t] >= 0)
             memcpy(fw->h + fw->row[t] * d, fw->x + t * d, sizeof(float) * (size_t)d);
-    if (!linear(m, fw->ctx, d, false, fw->h, m->lm_dense_w, NULL, R, d, d))
+    const fg_mm_lin dense = {fw->ctx, d, false, fw->h, m->lm_dense_w, m->lm_dense_b, R, d, d, false, NULL, 0,
+                             esm_gelu_block};
+    if (!linear(m, &dense))
         return false;
-    esm_bias_gelu_inplace(fw->ctx, m->lm_dense_b, R, d);
     fg_layernorm(fw->ctx, fw->ctx, m->lm_ln_g, m->lm_ln_b, R, d, m->cfg.ln_eps);
     fg_linear(out->logits, fw->ctx, m->lm_w, m->lm_b, R, d, m->cfg.vocab);
     return true;

@@ -42,8 +42,6 @@ fg_status esm_config_derive(esm_shape_fn shape, void *ctx, const fg_esm_options 
 typedef struct esm_layer {
     const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
     const float *wq, *bq, *wk, *bk, *wv, *bv; /* [d, d], [d] */
-    const float *wqkv;  /* [3d, d] when the three weights lie back to back in memory, else NULL */
-    int q_col, k_col, v_col; /* column of q, k, v in the [T, 3d] projection */
     const float *wo, *bo, *w1, *b1, *w2, *b2;
     const float *inv_freq; /* [head_dim / 2] */
 } esm_layer;

@@ -7,13 +7,12 @@ void esm_gelu_inplace(float *x, int64_t n)
         x[i] = esm_gelu(x[i]);
 }
 
-void esm_bias_gelu_inplace(float *x, const float *b, int64_t M, int64_t N)
+void esm_gelu_block(float *y, int64_t ldy, int rows, int cols)
 {
-#pragma omp parallel for schedule(static) if (M * N > 32768)
-    for (int64_t i = 0; i < M; i++) {
-        float *r = x + i * N;
+    for (int r = 0; r < rows; r++) {
+        float *row = y + r * ldy;
 #pragma omp simd
-        for (int64_t j = 0; j < N; j++)
-            r[j] = esm_gelu(r[j] + b[j]);
+        for (int c = 0; c < cols; c++)
+            row[c] = esm_gelu(row[c]);
     }
 }

@@ -90,7 +90,7 @@ static inline float esm_gelu(float x) { return 0.5f * x * esm_one_plus_erf_scale
 
 /* In place over n values, OpenMP-parallel over independent elements. */
 void esm_gelu_inplace(float *x, int64_t n);
-/* x[M, N] = gelu(x + b[N]) in one pass (a GEMM's output and its bias). */
-void esm_bias_gelu_inplace(float *x, const float *b, int64_t M, int64_t N);
+/* y[r * ldy + c] = gelu(y[r * ldy + c]) for r < rows, c < cols (an fg_mm_block_fn). */
+void esm_gelu_block(float *y, int64_t ldy, int rows, int cols);
 
 #endif

@@ -16,35 +16,6 @@ static const float *get(fg_weights *w, const esm_naming *nm, esm_tensor t, int l
     return fg_weights_get(w, name, d1 ? 2 : 1, shape, err);
 }
 
-/* The three projection weights fuse into one [3d, d] GEMM operand when they
- * lie back to back in memory in any order (as a memory-mapped state_dict
- * stores them); q, k, v then sit in that order in the product's columns. */
-static void fuse_qkv(esm_layer *ly, int64_t d)
-{
-    const float *w[3] = {ly->wq, ly->wk, ly->wv};
-    int *col[3] = {&ly->q_col, &ly->k_col, &ly->v_col};
-    uintptr_t size = (uintptr_t)(d * d) * sizeof(float);
-    for (int first = 0; first < 3; first++) {
-        int second = -1, third = -1;
-        for (int j = 0; j < 3; j++)
-            if ((uintptr_t)w[j] == (uintptr_t)w[first] + size)
-                second = j;
-        for (int j = 0; second >= 0 && j < 3; j++)
-            if ((uintptr_t)w[j] == (uintptr_t)w[second] + size)
-                third = j;
-        if (third < 0)
-            continue;
-        int order[3] = {first, second, third};
-        for (int k = 0; k < 3; k++)
-            *col[order[k]] = (int)(k * d);
-        ly->wqkv = w[first];
-        return;
-    }
-    ly->q_col = 0;
-    ly->k_col = (int)d;
-    ly->v_col = (int)(2 * d);
-}
-
 static fg_status bind_layer(fg_esm *m, fg_weights *w, const esm_naming *nm, int l, fg_error *err)
 {
     const fg_esm_config *c = &m->cfg;
@@ -69,7 +40,6 @@ static fg_status bind_layer(fg_esm *m, fg_weights *w, const esm_naming *nm, int 
     } else {
         ly->inv_freq = m->inv_freq_own;
     }
-    fuse_qkv(ly, d);
     return FG_OK;
 }
 
