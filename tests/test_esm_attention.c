@@ -125,12 +125,12 @@ static void check_hd(fx_suite *su, int H, int hd)
             for (int ch = 0; ch < H; ch++)
                 other = fmax(other, fabs(got_maps[s.map_block[q] + e * 2 * H + ch]));
 
-    /* outputs: within 3e-6 of their scale (float sums over up to 1030 keys,
-     * ~1e-6 up to 300); maps (<= 1): 1e-6 absolute */
+    /* outputs within 3e-6 of their scale, maps (<= 1) within 3e-6 absolute:
+     * float sums over up to 1030 keys (~1e-6 up to 300 keys) */
     fx_ok(su, d_fused <= 3e-6, "head_dim %d: fused online softmax vs plain: max |diff| / max |ref| %.2e",
           hd, d_fused);
     fx_ok(su, same_threads, "head_dim %d: fused kernel, 1 thread == %d threads (bitwise)", hd, nt);
-    fx_ok(su, d_maps_out <= 3e-6 && d_maps <= 1e-6 && other == 0,
+    fx_ok(su, d_maps_out <= 3e-6 && d_maps <= 3e-6 && other == 0,
           "head_dim %d: map kernel vs plain: output %.2e, maps %.2e, other channels untouched", hd,
           d_maps_out, d_maps);
     free(ref), free(got), free(one), free(ref_maps), free(got_maps), free(s.qkv);

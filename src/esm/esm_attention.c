@@ -190,16 +190,7 @@ ALWAYS_INLINE void item_maps(int hd, const esm_attn *a, const esm_attn_ws *ws, c
     qk_tile(hd, q, a->ld, bq, kt, ws->ldt, nk, w->s, lds);
     for (int r = 0; r < bq; r++) {
         float *row = w->s + r * lds;
-        float mx = -INFINITY, sum = 0.0f;
-#pragma omp simd reduction(max : mx)
-        for (int j = 0; j < nk; j++)
-            mx = row[j] > mx ? row[j] : mx;
-#pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < nk; j++) {
-            row[j] = esm_expf(row[j] - mx);
-            sum += row[j];
-        }
-        float inv = 1.0f / sum;
+        float inv = 1.0f / row_exp_sum(row, nk, row_max(row, nk, -INFINITY));
         for (int j = 0; j < nk; j++)
             row[j] *= inv;
         write_map_row(a, s, off, len, nk, i0 + r, row, h);
