@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "esm/esm_internal.h"
 #include "fixture.h"
 #include "framegen/esm.h"
 #include "framegen/esm_tokens.h"
@@ -25,6 +26,7 @@ static const int LENS[NSEQ] = {7, 40, 1 + 2, 33, 130, 330};
 typedef struct result {
     float *repr, *attn, *logits;
     int64_t rows, attn_n;
+    int64_t scratch, bound; /* the forward's arena high-water mark; fg_esm_scratch_bytes */
 } result;
 
 static int run(fg_esm *m, int n, const int32_t *tok, const int64_t *off, int maps, result *r)
@@ -40,10 +42,16 @@ static int run(fg_esm *m, int n, const int32_t *tok, const int64_t *off, int map
     fg_esm_outputs o = {.n_repr = 3, .repr_layers = layers, .repr = r->repr,
                         .repr_row_stride = 3 * c->d_model, .repr_layer_stride = c->d_model,
                         .attn = r->attn, .logits = r->logits};
+    int64_t max_len = 0;
+    for (int q = 0; q < n; q++)
+        max_len = off[q + 1] - off[q] > max_len ? off[q + 1] - off[q] : max_len;
+    m->arena.peak = 0;
     if (fg_esm_forward(m, &in, &o, &err) != FG_OK) {
         printf("  forward: %s\n", err.msg);
         return 0;
     }
+    r->scratch = (int64_t)m->arena.peak;
+    r->bound = fg_esm_scratch_bytes(m, off[n], max_len);
     return 1;
 }
 
@@ -84,6 +92,8 @@ int main(void)
                               : fg_rng_uniform(&rng) < 0.2 ? FG_ESM_TOK_MASK
                                                            : 4 + (int32_t)(fg_rng_u32(&rng) % 25);
     }
+    int64_t over = 0, loose = 0, n_runs = 0; /* scratch bound exceeded; bound over 2x + 64 KB */
+    double tightest = 1e30;
     for (int maps = 0; maps <= 1; maps++) {
         result all;
         if (!run(m, NSEQ, tok, off, maps, &all))
@@ -101,13 +111,21 @@ int main(void)
                 da = fmax(da, max_diff(all.attn + ablock, one.attn, one.attn_n));
             row += one.rows;
             ablock += one.attn_n;
+            over += one.scratch > one.bound, loose += one.bound > 2 * one.scratch + 65536, n_runs++;
+            tightest = fmin(tightest, (double)one.bound / (double)one.scratch);
             free_result(&one);
         }
         fx_ok(&s, dr <= REL && dl <= REL && da <= REL,
               "%s: packed = one by one (max |diff| / max |value|: hidden %.2e, logits %.2e, maps %.2e)",
               maps ? "attention maps" : "fused attention", dr, dl, da);
+        over += all.scratch > all.bound, loose += all.bound > 2 * all.scratch + 65536, n_runs++;
+        tightest = fmin(tightest, (double)all.bound / (double)all.scratch);
         free_result(&all);
     }
+    fx_ok(&s, over == 0 && loose == 0 && n_runs == 2 * (NSEQ + 1),
+          "fg_esm_scratch_bytes bounds the forward's scratch in all %lld runs (maps or not, packed or alone; "
+          "%lld over, %lld looser than 2x + 64 KB; tightest bound / used %.3f)",
+          (long long)n_runs, (long long)over, (long long)loose, tightest);
     /* The whole forward does not depend on the thread count (fixed GEMM tiles,
      * attention items computed whole by one thread): bit-identical outputs. */
     {

@@ -105,7 +105,9 @@ fg_status fg_esm_output_size(const fg_esm *m, const fg_esm_batch *in, const uint
 fg_status fg_esm_write_random(const char *path, int n_layers, int d_model, int n_heads, uint64_t seed,
                               fg_error *err);
 
-/* Scratch bytes the forward of a batch of T tokens (longest sequence max_len) holds. */
+/* An upper bound on the scratch bytes the forward of a batch of T tokens
+ * (longest sequence max_len) holds, with or without attention maps, at the
+ * current thread count (the outputs are the caller's). */
 int64_t fg_esm_scratch_bytes(const fg_esm *m, int64_t T, int64_t max_len);
 
 #ifdef __cplusplus

@@ -88,13 +88,22 @@ fg_status fg_esm_output_size(const fg_esm *m, const fg_esm_batch *in, const uint
 int64_t fg_esm_scratch_bytes(const fg_esm *m, int64_t T, int64_t max_len)
 {
     const fg_esm_config *c = &m->cfg;
-    int64_t off[2] = {0, max_len > 0 ? max_len : 1};
-    esm_attn one = {.n_seqs = 1, .offsets = off, .n_heads = c->n_heads, .head_dim = c->head_dim,
-                    .maps = (float *)&one};
+    max_len = max_len > 0 ? max_len : 1;
+    T = T > max_len ? T : max_len;
+    /* the longest sequence and the rest of the tokens; the work list can hold
+     * one more tile per sequence than this shape gives: T * 8 bytes below */
+    int64_t off[3] = {0, max_len, T};
+    esm_attn maps = {.n_seqs = T > max_len ? 2 : 1, .offsets = off, .n_heads = c->n_heads,
+                     .head_dim = c->head_dim, .maps = (float *)&maps};
+    esm_attn fused = maps;
+    fused.maps = NULL;
+    const int threads = omp_get_max_threads();
+    const size_t ws_maps = esm_attn_ws_bytes(&maps, threads), ws_fused = esm_attn_ws_bytes(&fused, threads);
     int64_t d = c->d_model, f = c->d_ffn, lin = fg_mm_linear_scratch_floats(T, d, f); /* the largest product */
     lin = fg_mm_linear_scratch_floats(T, f, d) > lin ? fg_mm_linear_scratch_floats(T, f, d) : lin;
-    int64_t floats = T * (7 * d + f) + max_len * c->head_dim + lin + 64;
-    return floats * 4 + T * 24 + (int64_t)esm_attn_ws_bytes(&one, omp_get_max_threads());
+    /* x, h, ctx, qkv, f; rotary tables; int buffers; one alignment pad per allocation */
+    int64_t floats = T * (6 * d + f) + max_len * c->head_dim + lin;
+    return floats * 4 + T * 32 + (int64_t)(ws_maps > ws_fused ? ws_maps : ws_fused) + 24 * FG_ARENA_ALIGN;
 }
 
 #define ALLOC(ptr, n)                                                                              \
