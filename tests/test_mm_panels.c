@@ -102,6 +102,18 @@ static void check_linear(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_
     free(x), free(W), free(b), free(y1), free(y3), free(yb);
 }
 
+/* Runs p1 on one thread and p3 on three (the thread count must not change a bit). */
+static bool run_1_and_3(const fg_mm_lin *p1, const fg_mm_lin *p3, fg_arena *ar)
+{
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    bool ok = fg_mm_linear_run(p1, ar);
+    omp_set_num_threads(3);
+    ok = ok && fg_mm_linear_run(p3, ar);
+    omp_set_num_threads(saved);
+    return ok;
+}
+
 /* fg_mm_linear_run with add into y rows ldy = N + 5 apart: y0 + x W^T + b,
  * the padding columns untouched, identical at 1 and 3 threads. */
 static void check_linear_add(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_t N)
@@ -114,12 +126,7 @@ static void check_linear_add(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, in
     memcpy(y3, y0, sizeof(float) * (size_t)(M * ldy));
     const fg_mm_lin p1 = {y1, ldy, true, x, W, b, M, K, N, false, NULL, 0, NULL},
                      p3 = {y3, ldy, true, x, W, b, M, K, N, false, NULL, 0, NULL};
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    bool ok = fg_mm_linear_run(&p1, ar);
-    omp_set_num_threads(3);
-    ok = ok && fg_mm_linear_run(&p3, ar);
-    omp_set_num_threads(saved);
+    bool ok = run_1_and_3(&p1, &p3, ar);
     double d_ref = 0;
     int64_t pad_changed = 0;
     for (int64_t i = 0; i < M; i++) {
@@ -172,12 +179,7 @@ static void check_linear_parts(fx_suite *s, fg_arena *ar, int64_t M, int64_t K)
     const fg_mm_lin p1 = {y1, ldy, false, x, NULL, NULL, M, K, N, false, parts, 3, twice_minus_one};
     fg_mm_lin p3 = p1;
     p3.y = y3;
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    bool ok = fg_mm_linear_run(&p1, ar);
-    omp_set_num_threads(3);
-    ok = ok && fg_mm_linear_run(&p3, ar);
-    omp_set_num_threads(saved);
+    bool ok = run_1_and_3(&p1, &p3, ar);
     int64_t col = 0;
     for (int k = 0; k < 3; k++) { /* alone, then the post step by hand */
         const fg_mm_lin one = {ys + col, ldy, false, x, W[k], b[k], M, K, Np[k], false, NULL, 0, NULL};
