@@ -102,7 +102,8 @@ void fg_mm_rows(float *y, int64_t ldy, const float *a, int64_t lda, int64_t rows
  * on return), and a weight is never copied. Rows of x go through in chunks
  * of at most 512, which bounds the scratch at 512 (K + N) floats. Threaded
  * over a fixed grid of blocks; inside a parallel region it runs on the
- * calling thread. Returns false when scratch runs out (y untouched).
+ * calling thread. Returns false when scratch runs out, or when the parts
+ * are more than FG_MM_LIN_MAX_PARTS or do not add up to N (y untouched).
  *
  * Several products of the same x (attention's q, k and v) run as one when
  * given as parts: W and b then stacked by rows, part after part, without a
