@@ -206,6 +206,19 @@ static void check_linear_parts(fx_suite *s, fg_arena *ar, int64_t M, int64_t K)
     const double scale = 2.0 * sqrt((double)K + 1.0);
     const bool same3 = !memcmp(y1, y3, sizeof(float) * (size_t)(M * ldy)),
                alone = !memcmp(y1, ys, sizeof(float) * (size_t)(M * ldy));
+    /* parts that do not add up to N, or too many: refused, y untouched */
+    float *y_bad = floats(M * ldy);
+    memcpy(y_bad, y1, sizeof(float) * (size_t)(M * ldy));
+    fg_mm_lin bad = p1;
+    bad.y = y_bad, bad.N = N - 1;
+    const bool short_refused = !fg_mm_linear_run(&bad, ar);
+    bad.N = N, bad.n_parts = FG_MM_LIN_MAX_PARTS + 1;
+    const bool many_refused = !fg_mm_linear_run(&bad, ar);
+    const bool untouched = !memcmp(y_bad, y1, sizeof(float) * (size_t)(M * ldy));
+    free(y_bad);
+    fx_ok(s, short_refused && many_refused && untouched,
+          "fg_mm_linear_run refuses parts that do not add up to N (%s) or exceed %d (%s), y untouched (%s)",
+          short_refused ? "yes" : "NO", FG_MM_LIN_MAX_PARTS, many_refused ? "yes" : "NO", untouched ? "yes" : "NO");
     fx_ok(s, ok && d_ref / scale < 1e-5 && pad_changed == 0 && same3 && alone,
           "fg_mm_linear_run 3 parts (40, 33, 64) + post M=%lld K=%lld: vs double %.2e (/2 sqrt K), %lld padding "
           "values changed, vs parts alone %s, 1 vs 3 threads %s", (long long)M, (long long)K, d_ref / scale,

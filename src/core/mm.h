@@ -133,6 +133,13 @@ typedef struct fg_mm_lin {
 } fg_mm_lin;
 bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch);
 
+/* The parts of p: its n_parts, or one made of W, b and N when it has none. */
+static inline int fg_mm_lin_n_parts(const fg_mm_lin *p) { return p->parts ? p->n_parts : 1; }
+static inline fg_mm_lin_part fg_mm_lin_part_at(const fg_mm_lin *p, int k)
+{
+    return p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+}
+
 /* Scratch floats fg_mm_linear_run takes for these sizes (arena alignment aside). */
 int64_t fg_mm_linear_scratch_floats(int64_t M, int64_t K, int64_t N);
 

@@ -336,13 +336,13 @@ typedef struct lin_plan {
 static bool lin_plan_init(lin_plan *pl, const fg_mm_lin *p)
 {
     pl->p = p;
-    pl->n = p->parts ? p->n_parts : 1;
+    pl->n = fg_mm_lin_n_parts(p);
     if (pl->n < 1 || pl->n > FG_MM_LIN_MAX_PARTS)
         return false;
     int64_t rows = 0;
     pl->block0[0] = 0;
     for (int k = 0; k < pl->n; k++) {
-        pl->part[k] = p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+        pl->part[k] = fg_mm_lin_part_at(p, k);
         pl->row0[k] = rows;
         rows += pl->part[k].N;
         pl->block0[k + 1] = pl->block0[k] + (pl->part[k].N + LIN_TASK_ROWS - 1) / LIN_TASK_ROWS;

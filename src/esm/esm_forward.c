@@ -228,7 +228,7 @@ static void store_repr(const fg_esm_outputs *out, const fwd *fw, int layer, cons
  * y by blocks of 16 rows (a [T, 4d] hidden is read once, not twice). */
 static void bias_post(const fg_mm_lin *p)
 {
-    const int n_parts = p->parts ? p->n_parts : 1;
+    const int n_parts = fg_mm_lin_n_parts(p);
     const int64_t M = p->M, ldy = p->ldy, nib = (M + 15) / 16;
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < nib; t++) {
@@ -236,7 +236,7 @@ static void bias_post(const fg_mm_lin *p)
         const int rows = M - i0 < 16 ? (int)(M - i0) : 16;
         int64_t col = 0;
         for (int k = 0; k < n_parts; k++) {
-            const fg_mm_lin_part pt = p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+            const fg_mm_lin_part pt = fg_mm_lin_part_at(p, k);
             for (int r = 0; pt.b && r < rows; r++) {
                 float *y = p->y + (i0 + r) * ldy + col;
 #pragma omp simd
@@ -258,8 +258,8 @@ static bool linear(fg_esm *m, const fg_mm_lin *p)
         return fg_mm_linear_run(p, &m->arena);
     int64_t col = 0;
     bool any_bias = false;
-    for (int k = 0; k < (p->parts ? p->n_parts : 1); k++) {
-        const fg_mm_lin_part pt = p->parts ? p->parts[k] : (fg_mm_lin_part){p->W, p->b, p->N};
+    for (int k = 0; k < fg_mm_lin_n_parts(p); k++) {
+        const fg_mm_lin_part pt = fg_mm_lin_part_at(p, k);
         fg_gemm(false, true, p->M, pt.N, p->K, 1.0f, p->x, p->K, pt.W, p->K, p->add ? 1.0f : 0.0f, p->y + col,
                 p->ldy);
         any_bias = any_bias || pt.b;
