@@ -3,7 +3,8 @@
  * epilogue over shapes that leave partial row blocks and panels, fg_mm_linear
  * against fg_linear, and fg_mm_linear bit-identical at 1 and 3 threads;
  * fg_mm_linear_run into strided rows, accumulating, over several row chunks
- * and k slices, with stacked parts and a post step. */
+ * and k slices, with stacked parts and a post step; fg_mm_wt (weights
+ * packed once) against double loops and fg_mm_linear. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -228,6 +229,62 @@ static void check_linear_parts(fx_suite *s, fg_arena *ar, int64_t M, int64_t K)
         free(W[k]), free(b[k]);
 }
 
+/* fg_mm_wt against double loops into rows ldy = N + 5 apart (padding
+ * untouched), store or add, bias or none, ReLU or none; equal to
+ * fg_mm_linear's result bit for bit (same sums in the same order); the same
+ * at 1 and 3 threads, and when shared by the threads of a region. */
+static void check_wt(fx_suite *s, fg_arena *ar, int64_t M, int64_t K, int64_t N, bool bias, bool relu, bool add)
+{
+    const int64_t ldy = N + 5, n_y = M * ldy;
+    float *x = floats(M * K), *W = floats(N * K), *b = floats(N), *y0 = floats(n_y), *y[3], *yl = floats(M * N);
+    fill(x, M * K, 21), fill(W, N * K, 22), fill(b, N, 23), fill(y0, n_y, 24);
+    for (int v = 0; v < 3; v++) {
+        y[v] = floats(n_y);
+        memcpy(y[v], y0, sizeof(float) * (size_t)n_y);
+    }
+    fg_mm_wt w;
+    bool ok = fg_mm_wt_init(&w, W, bias ? b : NULL, N, K);
+    const fg_mm_epi epi = add ? FG_MM_ADD : FG_MM_STORE;
+    const int saved = omp_get_max_threads();
+    if (ok) {
+        omp_set_num_threads(1);
+        fg_mm_wt_run(&w, y[0], ldy, x, K, M, relu, epi);
+        omp_set_num_threads(3);
+        fg_mm_wt_run(&w, y[1], ldy, x, K, M, relu, epi);
+#pragma omp parallel num_threads(3)
+        fg_mm_wt_team(&w, y[2], ldy, x, K, M, relu, epi);
+        omp_set_num_threads(saved);
+        fg_mm_wt_free(&w);
+    }
+    ok = ok && fg_mm_linear(yl, x, W, bias ? b : NULL, M, K, N, relu, ar);
+    double d_ref = 0;
+    int64_t pad_changed = 0, differ_lin = 0;
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t n = 0; n < N; n++) {
+            double r = bias ? b[n] : 0.0;
+            for (int64_t k = 0; k < K; k++)
+                r += (double)x[i * K + k] * W[n * K + k];
+            r = relu && r < 0 ? 0 : r;
+            r += add ? y0[i * ldy + n] : 0.0;
+            d_ref = fmax(d_ref, fabs(y[0][i * ldy + n] - r));
+            differ_lin += !add && y[0][i * ldy + n] != yl[i * N + n];
+        }
+        for (int64_t n = N; n < ldy; n++)
+            pad_changed += y[0][i * ldy + n] != y0[i * ldy + n];
+    }
+    const double scale = sqrt((double)K + 1.0);
+    const bool same = !memcmp(y[0], y[1], sizeof(float) * (size_t)n_y) &&
+                      !memcmp(y[0], y[2], sizeof(float) * (size_t)n_y);
+    fx_ok(s, ok && d_ref / scale < 1e-5 && pad_changed == 0 && differ_lin == 0 && same,
+          "fg_mm_wt M=%lld K=%lld N=%lld%s%s%s: vs double %.2e (/sqrt K), %lld values differ from fg_mm_linear, "
+          "%lld padding values changed, 1 / 3 threads / shared by a region %s", (long long)M, (long long)K,
+          (long long)N, bias ? " bias" : "", relu ? " relu" : "", add ? " add" : "", d_ref / scale,
+          (long long)differ_lin, (long long)pad_changed, same ? "identical" : "DIFFER");
+    for (int v = 0; v < 3; v++)
+        free(y[v]);
+    free(x), free(W), free(b), free(y0), free(yl);
+}
+
 int main(void)
 {
     fx_suite s = {"mm_panels", 0, 0};
@@ -262,6 +319,11 @@ int main(void)
     check_linear_add(&s, &ar, 9, 20, 7); /* fewer outputs than a panel */
     check_linear_parts(&s, &ar, 600, 50);  /* two row chunks */
     check_linear_parts(&s, &ar, 3, 17);
+    check_wt(&s, &ar, 64, 256, 768, true, false, false);
+    check_wt(&s, &ar, 37, 70, 129, true, true, false);
+    check_wt(&s, &ar, 5, 3, 20, false, false, true);
+    check_wt(&s, &ar, 100, 33, 64, false, true, true);
+    check_wt(&s, &ar, 1, 256, 40, true, false, true);
     fg_arena_free(&ar);
     return fx_suite_finish(&s);
 }

@@ -89,7 +89,8 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
         memcpy(e->w_node + (size_t)(hid + o) * d, e->tw[0] + (size_t)o * hid + c_z + d,
                (size_t)d * sizeof(float));
     }
-    if (!pack_weights(e)) {
+    if (!pack_weights(e) || !fg_mm_wt_init(&e->init, e->init_w, e->init_b, d, c_s) ||
+        !fg_mm_wt_init(&e->node, e->w_node, NULL, 2 * hid, d)) {
         fg_edge_trans_free(e);
         return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
     }
@@ -99,6 +100,7 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
 void fg_edge_trans_free(fg_edge_trans *e)
 {
     free_packed(e);
+    fg_mm_wt_free(&e->init), fg_mm_wt_free(&e->node);
     free(e->tw), free(e->tb), free(e->w_node);
     e->tw = e->tb = NULL;
     e->w_node = NULL;
@@ -196,12 +198,12 @@ fg_status fg_edge_trans_forward(const fg_edge_trans *e, const float *s, float *z
     float *n = fg_arena_floats(scratch, (size_t)BN * e->d);       /* [B*N, d] */
     float *nw = fg_arena_floats(scratch, (size_t)BN * 2 * hid);   /* [B*N, 2 hid] */
     float *tbuf = fg_arena_floats(scratch, per_thread * nth);     /* per thread: h1, h2 [ET_ROWS, hid], out [ET_ROWS, c_z] */
-    bool ok = n && nw && tbuf && fg_mm_linear(n, s, e->init_w, e->init_b, BN, e->c_s, e->d, false, scratch) &&
-              fg_mm_linear(nw, n, e->w_node, NULL, BN, e->d, 2 * hid, false, scratch);
-    if (!ok) {
+    if (!n || !nw || !tbuf) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "edge transition: out of scratch memory (N=%d)", N);
     }
+    fg_mm_wt_run(&e->init, n, e->d, s, e->c_s, BN, false, FG_MM_STORE);
+    fg_mm_wt_run(&e->node, nw, 2 * hid, n, e->d, BN, false, FG_MM_STORE);
     const et_ctx c = {e, N, n, nw, z, edge_mask};
     const int64_t ntask = (pairs + ET_ROWS - 1) / ET_ROWS;
 #pragma omp parallel for schedule(dynamic, 1)

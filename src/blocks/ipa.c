@@ -62,6 +62,7 @@ typedef struct ipa_block {
     const float *post_w, *post_b;       /* post_tfmr_<i> [c_s, c_s], [c_s] */
     const float *nt_w[3], *nt_b[3];     /* node_transition_<i>.linear_1..3 [c_s, c_s] */
     const float *nt_g, *nt_beta;        /* node_transition_<i>.ln [c_s] */
+    fg_mm_wt post, nt[3];               /* post_w and nt_w packed for the node products */
     const float *bb_w, *bb_b;           /* bb_update_<i>.linear [6, c_s], [6] */
     bool has_edge;
     fg_edge_trans edge;
@@ -75,6 +76,9 @@ static void ipa_destroy(void *self)
     fg_ipa_attn_free(&k->attn);
     fg_seq_tfmr_free(&k->tfmr);
     fg_edge_trans_free(&k->edge);
+    fg_mm_wt_free(&k->post);
+    for (int t = 0; t < 3; t++)
+        fg_mm_wt_free(&k->nt[t]);
     free(k);
 }
 
@@ -121,7 +125,12 @@ static fg_status load_node_parts(ipa_block *k, fg_weights *w, const char *prefix
         k->bb_b = fg_wl_1d(&l, NAME("bb_update_%d.linear.bias", i), 6);
     }
 #undef NAME
-    return l.st;
+    if (l.st != FG_OK)
+        return l.st;
+    bool packed = fg_mm_wt_init(&k->post, k->post_w, k->post_b, c, c);
+    for (int t = 0; t < 3; t++)
+        packed = packed && fg_mm_wt_init(&k->nt[t], k->nt_w[t], k->nt_b[t], c, c);
+    return packed ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
 }
 
 static fg_status ipa_create(const void *params, const fg_block_dims *dims, fg_weights *w,
@@ -165,17 +174,19 @@ static fg_status ipa_create(const void *params, const fg_block_dims *dims, fg_we
     return FG_OK;
 }
 
-/* StructureModuleTransition, then the node mask; false when scratch runs out. */
-static bool node_transition(const ipa_block *k, float *s, const float *m, int64_t BN, float *h1, float *h2,
-                            fg_arena *ar)
+/* s += post_tfmr(t1), then StructureModuleTransition and the node mask, in one parallel region. */
+static void post_and_node_transition(const ipa_block *k, float *s, const float *t1, const float *m, int64_t BN,
+                                     float *h1, float *h2)
 {
     const int c = k->c_s;
-    if (!fg_mm_linear(h1, s, k->nt_w[0], k->nt_b[0], BN, c, c, true, ar) ||
-        !fg_mm_linear(h2, h1, k->nt_w[1], k->nt_b[1], BN, c, c, true, ar) ||
-        !fg_mm_linear(h1, h2, k->nt_w[2], k->nt_b[2], BN, c, c, false, ar))
-        return false;
-    fg_rows_add_layernorm(s, h1, NULL, k->nt_g, k->nt_beta, m, BN, c, LN_EPS);
-    return true;
+#pragma omp parallel if (BN * c * c >= ((int64_t)1 << 17))
+    {
+        fg_mm_wt_team(&k->post, s, c, t1, c, BN, false, FG_MM_ADD);
+        fg_mm_wt_team(&k->nt[0], h1, c, s, c, BN, true, FG_MM_STORE);
+        fg_mm_wt_team(&k->nt[1], h2, c, h1, c, BN, true, FG_MM_STORE);
+        fg_mm_wt_team(&k->nt[2], h1, c, h2, c, BN, false, FG_MM_STORE);
+        fg_rows_add_layernorm_team(s, h1, NULL, k->nt_g, k->nt_beta, m, BN, c, LN_EPS);
+    }
 }
 
 /* Rigid.compose_q_update_vec with update rows (b, c, d, tx, ty, tz). */
@@ -266,14 +277,8 @@ static fg_status ipa_forward(void *self, fg_block_io *io, fg_error *err)
         fg_rows_add_layernorm(io->s, t1, io->node_mask, k->ln_g, k->ln_b, NULL, BN, c, LN_EPS);
         st = fg_seq_tfmr_forward(&k->tfmr, io->s, io->node_mask, B, N, t1, ar, err);
     }
-    bool ok = st == FG_OK && fg_mm_linear(t2, t1, k->post_w, k->post_b, BN, c, c, false, ar);
-    if (ok) {
-        fg_add(io->s, t2, BN * c);
-        ok = node_transition(k, io->s, io->node_mask, BN, t1, t2, ar);
-    }
-    if (st == FG_OK && !ok)
-        st = fg_error_set(err, FG_ERR_NOMEM, "out of scratch memory (N=%d)", N);
     if (st == FG_OK) {
+        post_and_node_transition(k, io->s, t1, io->node_mask, BN, t1, t2);
         if (k->p.backbone_update)
             backbone_update(k, io, t1, BN);
         if (k->has_edge)

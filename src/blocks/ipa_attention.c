@@ -77,7 +77,9 @@ fg_status fg_ipa_attn_init(fg_ipa_attn *a, fg_weights *w, const char *prefix, in
     copy_rows(a->b_pair + H, bd, (size_t)a->cz4);
     a->lb_packed = fg_mm_pack_panels_new(wb, c_z, true, c_z, H);
     a->dz_packed = fg_mm_pack_panels_new(wd, c_z, true, c_z, a->cz4);
-    if (!a->lb_packed || !a->dz_packed) {
+    const bool packed = fg_mm_wt_init(&a->proj, a->w_proj, a->b_proj, a->n_proj, c_s) &&
+                        fg_mm_wt_init(&a->out, a->w_out, a->b_out, c_s, F);
+    if (!a->lb_packed || !a->dz_packed || !packed) {
         fg_ipa_attn_free(a);
         return fg_error_set(err, FG_ERR_NOMEM, "%sIPA: out of memory for packed weights", prefix);
     }
@@ -91,6 +93,7 @@ void fg_ipa_attn_free(fg_ipa_attn *a)
 {
     free(a->w_proj), free(a->b_proj), free(a->w_pair), free(a->b_pair), free(a->head_w);
     free(a->lb_packed), free(a->dz_packed);
+    fg_mm_wt_free(&a->proj), fg_mm_wt_free(&a->out);
     a->w_proj = a->b_proj = a->w_pair = a->b_pair = a->head_w = a->lb_packed = a->dz_packed = NULL;
 }
 
@@ -304,11 +307,11 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
     const fg_arena_mark mark = fg_arena_save(scratch);
     const int nth = omp_get_max_threads();
     ipa_ws ws;
-    if (ws_alloc(a, &ws, B, N, nth, scratch) != FG_OK ||
-        !fg_mm_linear(ws.proj, s, a->w_proj, a->b_proj, (int64_t)B * N, a->c_s, ws.P, false, scratch)) {
+    if (ws_alloc(a, &ws, B, N, nth, scratch) != FG_OK) {
         fg_arena_restore(scratch, mark);
         return fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
     }
+    fg_mm_wt_run(&a->proj, ws.proj, ws.P, s, a->c_s, (int64_t)B * N, false, FG_MM_STORE);
     ipa_prepare(a, &ws, rots, trans);
     const int nblk = (N + ws.RB - 1) / ws.RB;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -316,9 +319,9 @@ fg_status fg_ipa_attn_forward(const fg_ipa_attn *a, const float *s, const float 
         float *tb = ws.tbuf + ws.tbuf_floats * (size_t)omp_get_thread_num();
         ipa_block(a, &ws, z, rots, trans, mask, task / nblk, (task % nblk) * ws.RB, tb);
     }
-    const bool ok = fg_mm_linear(out, ws.feat, a->w_out, a->b_out, (int64_t)B * N, ws.F, a->c_s, false, scratch);
+    fg_mm_wt_run(&a->out, out, a->c_s, ws.feat, ws.F, (int64_t)B * N, false, FG_MM_STORE);
     fg_arena_restore(scratch, mark);
-    return ok ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "IPA: out of scratch memory (B=%d N=%d)", B, N);
+    return FG_OK;
 }
 
 double fg_ipa_attn_flops(const fg_ipa_attn *a, int B, int N)

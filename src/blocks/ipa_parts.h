@@ -8,6 +8,7 @@
 #ifndef FG_BLOCKS_IPA_PARTS_H
 #define FG_BLOCKS_IPA_PARTS_H
 
+#include "core/mm.h"
 #include "framegen/arena.h"
 #include "framegen/status.h"
 #include "framegen/weights.h"
@@ -28,6 +29,7 @@ typedef struct fg_ipa_attn {
     float *head_w;        /* [H] softplus(head_weights) * sqrt(1 / (3 Pq 9/2)) */
     float *lb_packed;     /* linear_b^T [c_z, H] and down_z^T [c_z, cz4] in panels (core/mm.h) */
     float *dz_packed;
+    fg_mm_wt proj, out;   /* w_proj, b_proj and linear_out packed for the node products */
 } fg_ipa_attn;
 
 /* prefix: the module's own prefix, e.g. "" or "trunk.ipa_0.impl.". */
@@ -52,10 +54,8 @@ double fg_ipa_attn_flops(const fg_ipa_attn *a, int B, int N);
  * mask != 1 are excluded (src_key_padding_mask = ~mask). ---- */
 
 typedef struct fg_seq_tfmr_layer {
-    const float *in_w, *in_b;     /* [3c, c], [3c]  q; k; v */
-    const float *out_w, *out_b;   /* [c, c], [c] */
-    const float *l1_w, *l1_b;     /* [c, c] */
-    const float *l2_w, *l2_b;     /* [c, c] */
+    fg_mm_wt in, out;             /* in_proj [3c, c] (q; k; v), out_proj [c, c], with biases */
+    fg_mm_wt l1, l2;              /* linear1, linear2 [c, c] */
     const float *n1_g, *n1_b, *n2_g, *n2_b;
 } fg_seq_tfmr_layer;
 
@@ -87,6 +87,7 @@ typedef struct fg_edge_trans {
     float **packed;                 /* n_layers + 1 panel-packed transposed weights (core/mm.h):
                                        the z columns of trunk.0 [c_z -> hid], trunk.<2k> [hid -> hid],
                                        final_layer [hid -> c_z] */
+    fg_mm_wt init, node;            /* initial_embed and w_node packed for the node products */
 } fg_edge_trans;
 
 /* prefix: e.g. "trunk.edge_transition_0.". */

@@ -1,9 +1,11 @@
 /* The IPA trunk's sequence transformer: torch nn.TransformerEncoder of
  * post-norm nn.TransformerEncoderLayer (d_model = dim_feedforward = c, ReLU,
- * eval mode), src_key_padding_mask = ~mask. Node-sized work: linears as
- * panel products (fg_mm_linear), the attention in blocks of query rows per
- * (item, head) against keys and values packed once per (item, head),
- * residual + LayerNorm as one row pass. */
+ * eval mode), src_key_padding_mask = ~mask. Node-sized work (tens to
+ * hundreds of rows), where a step's cost is mostly synchronisation: all
+ * layers run in one parallel region, each phase shared among its threads
+ * and ending in one barrier; linears on weights packed at load (fg_mm_wt),
+ * the attention in blocks of query rows per (item, head) against keys and
+ * values packed once per (item, head), residual + LayerNorm as one row pass. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 
 #define LN_EPS 1e-5f
 #define SEQ_ROWS 16 /* query rows per attention task: 16 tasks per item at N = 64 */
+#define SEQ_SERIAL_MACS ((int64_t)1 << 17) /* a layer's in_proj below this: one thread */
 
 fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, int c, int heads,
                            int n_layers, fg_error *err)
@@ -33,18 +36,21 @@ fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, in
         fg_seq_tfmr_layer *L = &t->layers[k];
         fg_wload l;
         fg_wload_init(&l, w, err, "%slayers.%d.", prefix, k);
-        L->in_w = fg_wl_2d(&l, "self_attn.in_proj_weight", 3 * c, c);
-        L->in_b = fg_wl_1d(&l, "self_attn.in_proj_bias", 3 * c);
-        L->out_w = fg_wl_2d(&l, "self_attn.out_proj.weight", c, c);
-        L->out_b = fg_wl_1d(&l, "self_attn.out_proj.bias", c);
-        L->l1_w = fg_wl_2d(&l, "linear1.weight", c, c);
-        L->l1_b = fg_wl_1d(&l, "linear1.bias", c);
-        L->l2_w = fg_wl_2d(&l, "linear2.weight", c, c);
-        L->l2_b = fg_wl_1d(&l, "linear2.bias", c);
+        const float *in_w = fg_wl_2d(&l, "self_attn.in_proj_weight", 3 * c, c);
+        const float *in_b = fg_wl_1d(&l, "self_attn.in_proj_bias", 3 * c);
+        const float *out_w = fg_wl_2d(&l, "self_attn.out_proj.weight", c, c);
+        const float *out_b = fg_wl_1d(&l, "self_attn.out_proj.bias", c);
+        const float *l1_w = fg_wl_2d(&l, "linear1.weight", c, c), *l1_b = fg_wl_1d(&l, "linear1.bias", c);
+        const float *l2_w = fg_wl_2d(&l, "linear2.weight", c, c), *l2_b = fg_wl_1d(&l, "linear2.bias", c);
         L->n1_g = fg_wl_1d(&l, "norm1.weight", c);
         L->n1_b = fg_wl_1d(&l, "norm1.bias", c);
         L->n2_g = fg_wl_1d(&l, "norm2.weight", c);
         L->n2_b = fg_wl_1d(&l, "norm2.bias", c);
+        const bool packed = l.st == FG_OK && fg_mm_wt_init(&L->in, in_w, in_b, 3 * c, c) &&
+                            fg_mm_wt_init(&L->out, out_w, out_b, c, c) && fg_mm_wt_init(&L->l1, l1_w, l1_b, c, c) &&
+                            fg_mm_wt_init(&L->l2, l2_w, l2_b, c, c);
+        if (l.st == FG_OK && !packed)
+            l.st = fg_error_set(err, FG_ERR_NOMEM, "%slayers.%d: out of memory", prefix, k);
         if (l.st != FG_OK) {
             fg_seq_tfmr_free(t);
             return l.st;
@@ -55,6 +61,10 @@ fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, in
 
 void fg_seq_tfmr_free(fg_seq_tfmr *t)
 {
+    for (int k = 0; t->layers && k < t->n_layers; k++) {
+        fg_seq_tfmr_layer *L = &t->layers[k];
+        fg_mm_wt_free(&L->in), fg_mm_wt_free(&L->out), fg_mm_wt_free(&L->l1), fg_mm_wt_free(&L->l2);
+    }
     free(t->layers);
     t->layers = NULL;
 }
@@ -93,32 +103,32 @@ typedef struct seq_ws {
     float *sbuf;    /* per thread: scores [SEQ_ROWS, N] */
 } seq_ws;
 
-/* att[B*N, c] = multi-head attention of qkv[B*N, 3c] (before out_proj). */
+/* att[B*N, c] = multi-head attention of qkv[B*N, 3c] (before out_proj),
+ * shared among the threads of the enclosing region. */
 static void seq_attention(const fg_seq_tfmr *t, const float *qkv, const float *mask, int B, int N,
                           float *att, const seq_ws *ws)
 {
     const int c = t->c, H = t->heads, hd = c / H, nblk = (N + SEQ_ROWS - 1) / SEQ_ROWS;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel
-    {
 #pragma omp for schedule(static)
-        for (int bh = 0; bh < B * H; bh++) {
-            const float *base = qkv + (size_t)(bh / H) * N * 3 * c + (bh % H) * hd;
+    for (int task = 0; task < 2 * B * H; task++) { /* keys^T and values as separate tasks */
+        const int bh = task / 2;
+        const float *base = qkv + (size_t)(bh / H) * N * 3 * c + (bh % H) * hd;
+        if (task % 2 == 0)
             fg_mm_pack_panels(ws->kt + bh * ws->kt_floats, base + c, 3 * c, true, hd, N);
+        else
             fg_mm_pack_panels(ws->v + bh * ws->v_floats, base + 2 * c, 3 * c, false, N, hd);
-        }
+    }
 #pragma omp for schedule(dynamic, 1)
-        for (int task = 0; task < B * H * nblk; task++) {
-            const int bh = task / nblk, b = bh / H, h = bh % H;
-            const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
-            float *S = ws->sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
-            const float *q = qkv + ((size_t)b * N + i0) * 3 * c + h * hd;
-            fg_mm_rows(S, N, q, 3 * c, rb, ws->kt + bh * ws->kt_floats, hd, N, NULL);
-            for (int r = 0; r < rb; r++)
-                masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N, scale);
-            fg_mm_rows(att + ((size_t)b * N + i0) * c + h * hd, c, S, N, rb, ws->v + bh * ws->v_floats, N, hd,
-                          NULL);
-        }
+    for (int task = 0; task < B * H * nblk; task++) {
+        const int bh = task / nblk, b = bh / H, h = bh % H;
+        const int i0 = (task % nblk) * SEQ_ROWS, rb = N - i0 < SEQ_ROWS ? N - i0 : SEQ_ROWS;
+        float *S = ws->sbuf + (size_t)omp_get_thread_num() * SEQ_ROWS * N; /* [rb, N] */
+        const float *q = qkv + ((size_t)b * N + i0) * 3 * c + h * hd;
+        fg_mm_rows(S, N, q, 3 * c, rb, ws->kt + bh * ws->kt_floats, hd, N, NULL);
+        for (int r = 0; r < rb; r++)
+            masked_softmax(S + (size_t)r * N, mask + (size_t)b * N, N, scale);
+        fg_mm_rows(att + ((size_t)b * N + i0) * c + h * hd, c, S, N, rb, ws->v + bh * ws->v_floats, N, hd, NULL);
     }
 }
 
@@ -135,21 +145,19 @@ fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float 
     ws.kt = fg_arena_floats(scratch, (size_t)(nbh * ws.kt_floats));
     ws.v = fg_arena_floats(scratch, (size_t)(nbh * ws.v_floats));
     ws.sbuf = fg_arena_floats(scratch, (size_t)omp_get_max_threads() * SEQ_ROWS * N);
-    bool ok = qkv && att && tmp && ws.kt && ws.v && ws.sbuf;
+    const bool ok = qkv && att && tmp && ws.kt && ws.v && ws.sbuf;
     if (ok && out != x)
         memcpy(out, x, (size_t)BN * c * sizeof(float));
+#pragma omp parallel if (ok && BN * c * c >= SEQ_SERIAL_MACS)
     for (int k = 0; ok && k < t->n_layers; k++) {
         const fg_seq_tfmr_layer *L = &t->layers[k];
-        ok = fg_mm_linear(qkv, out, L->in_w, L->in_b, BN, c, 3 * c, false, scratch);
-        if (ok)
-            seq_attention(t, qkv, mask, B, N, att, &ws);
-        ok = ok && fg_mm_linear(tmp, att, L->out_w, L->out_b, BN, c, c, false, scratch);
-        if (ok)
-            fg_rows_add_layernorm(out, tmp, NULL, L->n1_g, L->n1_b, NULL, BN, c, LN_EPS);
-        ok = ok && fg_mm_linear(att, out, L->l1_w, L->l1_b, BN, c, c, true, scratch) &&
-             fg_mm_linear(tmp, att, L->l2_w, L->l2_b, BN, c, c, false, scratch);
-        if (ok)
-            fg_rows_add_layernorm(out, tmp, NULL, L->n2_g, L->n2_b, NULL, BN, c, LN_EPS);
+        fg_mm_wt_team(&L->in, qkv, 3 * c, out, c, BN, false, FG_MM_STORE);
+        seq_attention(t, qkv, mask, B, N, att, &ws);
+        fg_mm_wt_team(&L->out, tmp, c, att, c, BN, false, FG_MM_STORE);
+        fg_rows_add_layernorm_team(out, tmp, NULL, L->n1_g, L->n1_b, NULL, BN, c, LN_EPS);
+        fg_mm_wt_team(&L->l1, att, c, out, c, BN, true, FG_MM_STORE);
+        fg_mm_wt_team(&L->l2, tmp, c, att, c, BN, false, FG_MM_STORE);
+        fg_rows_add_layernorm_team(out, tmp, NULL, L->n2_g, L->n2_b, NULL, BN, c, LN_EPS);
     }
     fg_arena_restore(scratch, mark);
     if (!ok)

@@ -147,6 +147,34 @@ int64_t fg_mm_linear_scratch_floats(int64_t M, int64_t K, int64_t N);
 bool fg_mm_linear(float *y, const float *x, const float *W, const float *b, int64_t M, int64_t K, int64_t N,
                   bool relu, fg_arena *scratch);
 
+/* A linear layer for node-sized products (tens to hundreds of rows): W^T
+ * packed once into panels, so that a product reads x in place and writes y
+ * through the epilogue, with no per-call packing of x or unpacking of y and
+ * a single barrier. fg_mm_linear_run packs x on every call instead, which
+ * pays off for large M or for weights that must not be copied (ESM's). */
+typedef struct fg_mm_wt {
+    float *wp;      /* [ceil(N / NR), K, NR] W^T in panels, owned */
+    const float *b; /* [N] or NULL, borrowed */
+    int64_t N, K;
+} fg_mm_wt;
+
+/* W [N, K] (nn.Linear layout) and b [N] (may be NULL; must outlive w).
+ * Returns false when out of memory (w then holds nothing to free). */
+bool fg_mm_wt_init(fg_mm_wt *w, const float *W, const float *b, int64_t N, int64_t K);
+void fg_mm_wt_free(fg_mm_wt *w);
+
+/* y[M, N] (rows ldy apart) = relu?(x[M, K] (rows ldx apart) W^T + b), or
+ * y += that with FG_MM_ADD (the only other mode taken). Shared among the
+ * threads of the enclosing parallel region, every one of which must call it
+ * (a static split of the blocks, ending in a barrier); outside a region the
+ * caller does it all. */
+void fg_mm_wt_team(const fg_mm_wt *w, float *y, int64_t ldy, const float *x, int64_t ldx, int64_t M, bool relu,
+                   fg_mm_epi epi);
+
+/* fg_mm_wt_team in a parallel region of its own (one thread for small products). */
+void fg_mm_wt_run(const fg_mm_wt *w, float *y, int64_t ldy, const float *x, int64_t ldx, int64_t M, bool relu,
+                  fg_mm_epi epi);
+
 /* Rounds n up to a multiple of m. */
 static inline int64_t fg_mm_round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 

@@ -17,4 +17,9 @@ void fg_layernorm_row(float *y, const float *x, const float *g, const float *b, 
 void fg_rows_add_layernorm(float *x, float *t, const float *t_scale, const float *g, const float *b,
                            const float *mask, int64_t rows, int64_t c, float eps);
 
+/* fg_rows_add_layernorm shared among the threads of the enclosing parallel
+ * region (every one must call it; ends in a barrier). */
+void fg_rows_add_layernorm_team(float *x, float *t, const float *t_scale, const float *g, const float *b,
+                                const float *mask, int64_t rows, int64_t c, float eps);
+
 #endif
