@@ -39,6 +39,13 @@ const float *fg_weights_get(fg_weights *w, const char *name, int ndim, const int
 /* Lookup without a shape check; fills *t (data converted to f32). */
 fg_status fg_weights_find(fg_weights *w, const char *name, fg_tensor *t, fg_error *err);
 bool fg_weights_has(const fg_weights *w, const char *name);
+/* Tells the store that the caller has made its own copy of the tensor whose
+ * data fg_weights_get returned (packed for a kernel, say) and will not read
+ * it for a while: the pages of a memory-mapped tensor go back to the OS
+ * (read again from the file if it is touched later), so that the copy does
+ * not double its resident memory. No effect on tensors held in memory or on
+ * pointers the store did not hand out. */
+void fg_weights_release(fg_weights *w, const float *data);
 
 /* Iteration over the tensors of the store (names without the prefix). */
 size_t fg_weights_count(const fg_weights *w);

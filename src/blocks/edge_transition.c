@@ -94,6 +94,11 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
         fg_edge_trans_free(e);
         return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
     }
+    /* the forward reads only the packed copies of these */
+    fg_weights_release(w, e->init_w);
+    fg_weights_release(w, e->fin_w);
+    for (int k = 0; k < n_layers; k++)
+        fg_weights_release(w, e->tw[k]);
     return FG_OK;
 }
 

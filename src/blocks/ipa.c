@@ -130,7 +130,12 @@ static fg_status load_node_parts(ipa_block *k, fg_weights *w, const char *prefix
     bool packed = fg_mm_wt_init(&k->post, k->post_w, k->post_b, c, c);
     for (int t = 0; t < 3; t++)
         packed = packed && fg_mm_wt_init(&k->nt[t], k->nt_w[t], k->nt_b[t], c, c);
-    return packed ? FG_OK : fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
+    if (!packed)
+        return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
+    fg_weights_release(w, k->post_w);
+    for (int t = 0; t < 3; t++)
+        fg_weights_release(w, k->nt_w[t]);
+    return FG_OK;
 }
 
 static fg_status ipa_create(const void *params, const fg_block_dims *dims, fg_weights *w,

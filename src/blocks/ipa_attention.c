@@ -83,6 +83,10 @@ fg_status fg_ipa_attn_init(fg_ipa_attn *a, fg_weights *w, const char *prefix, in
         fg_ipa_attn_free(a);
         return fg_error_set(err, FG_ERR_NOMEM, "%sIPA: out of memory for packed weights", prefix);
     }
+    /* the forward reads only the copies above */
+    const float *copied[7] = {wq, wkv, wqp, wkvp, wb, wd, a->w_out};
+    for (int k = 0; k < 7; k++)
+        fg_weights_release(w, copied[k]);
     const float pt_scale = sqrtf(1.0f / (3.0f * ((float)qk_points * 9.0f / 2.0f)));
     for (int h = 0; h < H; h++)
         a->head_w[h] = fg_softplusf(hw[h]) * pt_scale;

@@ -51,6 +51,11 @@ fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, in
                             fg_mm_wt_init(&L->l2, l2_w, l2_b, c, c);
         if (l.st == FG_OK && !packed)
             l.st = fg_error_set(err, FG_ERR_NOMEM, "%slayers.%d: out of memory", prefix, k);
+        if (packed) {
+            const float *copied[4] = {in_w, out_w, l1_w, l2_w};
+            for (int q = 0; q < 4; q++)
+                fg_weights_release(w, copied[q]);
+        }
         if (l.st != FG_OK) {
             fg_seq_tfmr_free(t);
             return l.st;

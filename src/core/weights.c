@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "framegen/safetensors.h"
 
@@ -217,6 +219,23 @@ static fg_status resolve(fg_weights *w, entry *e, fg_error *err)
     }
     e->data = e->owned;
     return FG_OK;
+}
+
+void fg_weights_release(fg_weights *w, const float *data)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; data && page > 0 && i < w->n; i++) {
+        const entry *e = &w->e[i];
+        if (e->data != data || e->owned || !e->src)
+            continue;
+        /* only whole pages inside the tensor: its neighbours may be in use */
+        const uintptr_t a = (uintptr_t)data, end = a + e->src->nbytes;
+        const uintptr_t p0 = (a + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+        const uintptr_t p1 = end / (uintptr_t)page * (uintptr_t)page;
+        if (p1 > p0)
+            madvise((void *)p0, p1 - p0, MADV_DONTNEED);
+        return;
+    }
 }
 
 fg_status fg_weights_find(fg_weights *w, const char *name, fg_tensor *t, fg_error *err)
