@@ -184,7 +184,7 @@ static void post_and_node_transition(const ipa_block *k, float *s, const float *
                                      float *h1, float *h2)
 {
     const int c = k->c_s;
-#pragma omp parallel if (BN * c * c >= ((int64_t)1 << 17))
+#pragma omp parallel if (BN * c * c >= FG_MM_SERIAL_MACS)
     {
         fg_mm_wt_team(&k->post, s, c, t1, c, BN, false, FG_MM_ADD);
         fg_mm_wt_team(&k->nt[0], h1, c, s, c, BN, true, FG_MM_STORE);

@@ -19,7 +19,6 @@
 
 #define LN_EPS 1e-5f
 #define SEQ_ROWS 16 /* query rows per attention task: 16 tasks per item at N = 64 */
-#define SEQ_SERIAL_MACS ((int64_t)1 << 17) /* a layer's in_proj below this: one thread */
 
 fg_status fg_seq_tfmr_init(fg_seq_tfmr *t, fg_weights *w, const char *prefix, int c, int heads,
                            int n_layers, fg_error *err)
@@ -153,7 +152,7 @@ fg_status fg_seq_tfmr_forward(const fg_seq_tfmr *t, const float *x, const float 
     const bool ok = qkv && att && tmp && ws.kt && ws.v && ws.sbuf;
     if (ok && out != x)
         memcpy(out, x, (size_t)BN * c * sizeof(float));
-#pragma omp parallel if (ok && BN * c * c >= SEQ_SERIAL_MACS)
+#pragma omp parallel if (ok && BN * c * c >= FG_MM_SERIAL_MACS)
     for (int k = 0; ok && k < t->n_layers; k++) {
         const fg_seq_tfmr_layer *L = &t->layers[k];
         fg_mm_wt_team(&L->in, qkv, 3 * c, out, c, BN, false, FG_MM_STORE);

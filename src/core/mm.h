@@ -26,6 +26,9 @@
 
 #define FG_MM_MR 8  /* rows per register block */
 #define FG_MM_NR 32 /* columns per register block, and per packed panel */
+/* Below this many multiply-adds a product (or a node-sized pass built of
+ * them) runs on one thread: a parallel region would cost more than it saves. */
+#define FG_MM_SERIAL_MACS ((int64_t)1 << 17)
 
 /* What happens to a block's sums acc[i][j] = sum_k x[i][k] w[k][j], after
  * the column / row biases and ReLU of fg_mm_bias. y and aux are indexed

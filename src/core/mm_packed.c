@@ -3,8 +3,6 @@
 
 #include "core/mm.h"
 
-#define WT_SERIAL_MACS ((int64_t)1 << 17) /* below this, one thread (as fg_mm_linear) */
-
 bool fg_mm_wt_init(fg_mm_wt *w, const float *W, const float *b, int64_t N, int64_t K)
 {
     w->wp = fg_mm_pack_panels_new(W, K, true, K, N);
@@ -39,6 +37,6 @@ void fg_mm_wt_team(const fg_mm_wt *w, float *y, int64_t ldy, const float *x, int
 void fg_mm_wt_run(const fg_mm_wt *w, float *y, int64_t ldy, const float *x, int64_t ldx, int64_t M, bool relu,
                   fg_mm_epi epi)
 {
-#pragma omp parallel if (M * w->N * w->K >= WT_SERIAL_MACS)
+#pragma omp parallel if (M * w->N * w->K >= FG_MM_SERIAL_MACS)
     fg_mm_wt_team(w, y, ldy, x, ldx, M, relu, epi);
 }

@@ -26,9 +26,8 @@
 #define HALF (NR / 2)            /* outputs per column-pair block (FG_MM_SWIGLU) */
 #define GROUP_FLOATS (64 * 1024) /* w columns that stay in L2 while the row blocks pass: 256 KB */
 
-/* fg_mm_linear: output rows (of W) per task, and work below which one thread does it all. */
+/* fg_mm_linear: output rows (of W) per task. */
 #define LIN_TASK_ROWS (4 * MR)
-#define LIN_SERIAL_MACS ((int64_t)1 << 17)
 #define LIN_PACK_K 64 /* k values per packing task */
 #define LIN_STATIC_PER_THREAD 8 /* below this many tasks per thread, a static schedule */
 #define LIN_CHUNK_ROWS 512 /* rows of x per pass (multiple of NR) */
@@ -451,7 +450,7 @@ bool fg_mm_linear_run(const fg_mm_lin *p, fg_arena *scratch)
         fg_arena_restore(scratch, mark);
         return false;
     }
-#pragma omp parallel if (M * N * K >= LIN_SERIAL_MACS)
+#pragma omp parallel if (M * N * K >= FG_MM_SERIAL_MACS)
     for (int64_t r0 = 0; r0 < M; r0 += chunk)
         lin_chunk(&pl, r0, M - r0 < chunk ? M - r0 : chunk, xp, yT);
     fg_arena_restore(scratch, mark);
