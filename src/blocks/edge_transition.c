@@ -47,6 +47,23 @@ static bool pack_weights(fg_edge_trans *e)
     return e->packed != NULL;
 }
 
+/* e->node: the node columns of trunk.0 as one [2 hid, d] linear (rows n_i
+ * then n_j), staged in a temporary copy for packing. */
+static bool pack_node_columns(fg_edge_trans *e)
+{
+    const int d = e->d, hid = e->hid, cz = e->c_z;
+    float *wn = malloc((size_t)2 * hid * d * sizeof(float)); /* [2 hid, d] */
+    if (!wn)
+        return false;
+    for (int o = 0; o < hid; o++) {
+        memcpy(wn + (size_t)o * d, e->tw[0] + (size_t)o * hid + cz, (size_t)d * sizeof(float));
+        memcpy(wn + (size_t)(hid + o) * d, e->tw[0] + (size_t)o * hid + cz + d, (size_t)d * sizeof(float));
+    }
+    const bool ok = fg_mm_wt_init(&e->node, wn, NULL, 2 * hid, d);
+    free(wn);
+    return ok;
+}
+
 fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix, int c_s, int c_z,
                              int dilation, int n_layers, fg_error *err)
 {
@@ -60,8 +77,7 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
     const int d = e->d, hid = e->hid;
     e->tw = calloc((size_t)n_layers, sizeof *e->tw);
     e->tb = calloc((size_t)n_layers, sizeof *e->tb);
-    e->w_node = malloc((size_t)2 * hid * d * sizeof(float));
-    if (!e->tw || !e->tb || !e->w_node) {
+    if (!e->tw || !e->tb) {
         fg_edge_trans_free(e);
         return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
     }
@@ -84,13 +100,7 @@ fg_status fg_edge_trans_init(fg_edge_trans *e, fg_weights *w, const char *prefix
         fg_edge_trans_free(e);
         return l.st;
     }
-    for (int o = 0; o < hid; o++) {
-        memcpy(e->w_node + (size_t)o * d, e->tw[0] + (size_t)o * hid + c_z, (size_t)d * sizeof(float));
-        memcpy(e->w_node + (size_t)(hid + o) * d, e->tw[0] + (size_t)o * hid + c_z + d,
-               (size_t)d * sizeof(float));
-    }
-    if (!pack_weights(e) || !fg_mm_wt_init(&e->init, e->init_w, e->init_b, d, c_s) ||
-        !fg_mm_wt_init(&e->node, e->w_node, NULL, 2 * hid, d)) {
+    if (!pack_weights(e) || !fg_mm_wt_init(&e->init, e->init_w, e->init_b, d, c_s) || !pack_node_columns(e)) {
         fg_edge_trans_free(e);
         return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
     }
@@ -106,9 +116,8 @@ void fg_edge_trans_free(fg_edge_trans *e)
 {
     free_packed(e);
     fg_mm_wt_free(&e->init), fg_mm_wt_free(&e->node);
-    free(e->tw), free(e->tb), free(e->w_node);
+    free(e->tw), free(e->tb);
     e->tw = e->tb = NULL;
-    e->w_node = NULL;
 }
 
 typedef struct et_ctx {

@@ -59,10 +59,9 @@ typedef struct ipa_block {
     fg_ipa_attn attn;
     const float *ln_g, *ln_b;           /* ipa_ln_<i> [c_s] */
     fg_seq_tfmr tfmr;
-    const float *post_w, *post_b;       /* post_tfmr_<i> [c_s, c_s], [c_s] */
-    const float *nt_w[3], *nt_b[3];     /* node_transition_<i>.linear_1..3 [c_s, c_s] */
+    fg_mm_wt post;                      /* post_tfmr_<i> [c_s, c_s] with bias, packed */
+    fg_mm_wt nt[3];                     /* node_transition_<i>.linear_1..3, packed */
     const float *nt_g, *nt_beta;        /* node_transition_<i>.ln [c_s] */
-    fg_mm_wt post, nt[3];               /* post_w and nt_w packed for the node products */
     const float *bb_w, *bb_b;           /* bb_update_<i>.linear [6, c_s], [6] */
     bool has_edge;
     fg_edge_trans edge;
@@ -112,11 +111,12 @@ static fg_status load_node_parts(ipa_block *k, fg_weights *w, const char *prefix
 #define NAME(...) (snprintf(name, sizeof name, __VA_ARGS__), name)
     k->ln_g = fg_wl_1d(&l, NAME("ipa_ln_%d.weight", i), c);
     k->ln_b = fg_wl_1d(&l, NAME("ipa_ln_%d.bias", i), c);
-    k->post_w = fg_wl_2d(&l, NAME("post_tfmr_%d.weight", i), c, c);
-    k->post_b = fg_wl_1d(&l, NAME("post_tfmr_%d.bias", i), c);
+    const float *post_w = fg_wl_2d(&l, NAME("post_tfmr_%d.weight", i), c, c);
+    const float *post_b = fg_wl_1d(&l, NAME("post_tfmr_%d.bias", i), c);
+    const float *nt_w[3], *nt_b[3];
     for (int t = 0; t < 3; t++) {
-        k->nt_w[t] = fg_wl_2d(&l, NAME("node_transition_%d.linear_%d.weight", i, t + 1), c, c);
-        k->nt_b[t] = fg_wl_1d(&l, NAME("node_transition_%d.linear_%d.bias", i, t + 1), c);
+        nt_w[t] = fg_wl_2d(&l, NAME("node_transition_%d.linear_%d.weight", i, t + 1), c, c);
+        nt_b[t] = fg_wl_1d(&l, NAME("node_transition_%d.linear_%d.bias", i, t + 1), c);
     }
     k->nt_g = fg_wl_1d(&l, NAME("node_transition_%d.ln.weight", i), c);
     k->nt_beta = fg_wl_1d(&l, NAME("node_transition_%d.ln.bias", i), c);
@@ -127,14 +127,14 @@ static fg_status load_node_parts(ipa_block *k, fg_weights *w, const char *prefix
 #undef NAME
     if (l.st != FG_OK)
         return l.st;
-    bool packed = fg_mm_wt_init(&k->post, k->post_w, k->post_b, c, c);
+    bool packed = fg_mm_wt_init(&k->post, post_w, post_b, c, c);
     for (int t = 0; t < 3; t++)
-        packed = packed && fg_mm_wt_init(&k->nt[t], k->nt_w[t], k->nt_b[t], c, c);
+        packed = packed && fg_mm_wt_init(&k->nt[t], nt_w[t], nt_b[t], c, c);
     if (!packed)
         return fg_error_set(err, FG_ERR_NOMEM, "%s: out of memory", prefix);
-    fg_weights_release(w, k->post_w);
+    fg_weights_release(w, post_w);
     for (int t = 0; t < 3; t++)
-        fg_weights_release(w, k->nt_w[t]);
+        fg_weights_release(w, nt_w[t]);
     return FG_OK;
 }
 

@@ -83,11 +83,10 @@ typedef struct fg_edge_trans {
     const float **tw, **tb;         /* n_layers x ([hid, hid], [hid]) trunk.<2k> */
     const float *fin_w, *fin_b;     /* [c_z, hid], [c_z] final_layer */
     const float *ln_g, *ln_b;       /* [c_z] layer_norm */
-    float *w_node;                  /* [2 hid, d]: node columns (n_i; n_j) of trunk.0 */
     float **packed;                 /* n_layers + 1 panel-packed transposed weights (core/mm.h):
                                        the z columns of trunk.0 [c_z -> hid], trunk.<2k> [hid -> hid],
                                        final_layer [hid -> c_z] */
-    fg_mm_wt init, node;            /* initial_embed and w_node packed for the node products */
+    fg_mm_wt init, node;            /* initial_embed, and trunk.0's node columns (n_i; n_j) as [2 hid, d] */
 } fg_edge_trans;
 
 /* prefix: e.g. "trunk.edge_transition_0.". */
