@@ -103,8 +103,10 @@ int main(int argc, char **argv)
             break;
         }
     fgb_args a = {0, "256,512", 0.5};
-    if (fgb_parse_args(argc, argv, &a))
+    if (fgb_parse_args(argc, argv, &a)) {
+        fprintf(stderr, "       and [--cold MB]: stream the weights from that many MB of copies\n");
         return 2;
+    }
     if (a.threads > 0)
         omp_set_num_threads(a.threads);
     fg_arena arena;
