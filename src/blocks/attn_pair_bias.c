@@ -11,8 +11,7 @@
  * (i.e. on the thread count), only the work split differs:
  * - fused, when there are at least two query blocks per thread: (1) the k
  *   and v products in tiles; one barrier; (2) per block of query rows, all
- *   of it: its q and g rows (prefetching the block's rows of z meanwhile),
- *   its pair-bias rows (z read once, into per-thread scratch, never to a
+ *   of it: its q and g rows, its pair-bias rows (z read once, into per-thread scratch, never to a
  *   shared [H][N][N] buffer), attention for every head, and its rows of the
  *   output product. Everything after k and v is complete for those rows, so
  *   nothing else waits on another thread.
@@ -21,9 +20,12 @@
  *   block); (3) the output product in tiles: finer units for more threads.
  *
  * The pair bias reads all of z (N^2 c_z floats, 8 MB at N = 128) for a few
- * outputs per edge, so it runs at memory speed at best (hence the prefetch
- * under the compute-bound q|g products), through fg_ln_proj_rows, whose
- * 16-edge form reads each edge's c_z values front to back. */
+ * outputs per edge, so it runs at memory speed at best, through
+ * fg_ln_proj_rows, whose 16-edge form reads each edge's c_z values front to
+ * back and prefetches the edges it reads next. (Prefetching the block's z
+ * rows in bursts before the q|g products, to hide them under that compute,
+ * was 5-15 % slower on the benchmark machine: the bursts stalled the
+ * products, which are too short to cover reading 1 MB of z anyway.) */
 #include "core/wide.h"
 
 #include <math.h>
@@ -128,18 +130,22 @@ static size_t apb_scratch_floats(const fg_attn_pair_bias *m, int n, bool fused)
     return (size_t)QBLOCK * (n + 1) + (fused ? (size_t)m->heads * QBLOCK * n : 0);
 }
 
-/* y[h * y_head + j] = bias of head h for edge (i, j), from row i of the edges. */
-static void pair_bias_row(const fg_attn_pair_bias *m, const float *z, int n, int i, float *y, int64_t y_head)
+/* y[h * y_head + (i - i0) * n + j] = bias of head h for edge (i, j), i in
+ * i0 .. i0 + rows - 1: rows of z that are contiguous, so one pass streams
+ * through all of them. */
+static void pair_bias_rows(const fg_attn_pair_bias *m, const float *z, int n, int i0, int rows, float *y,
+                           int64_t y_head)
 {
     const int cz = m->c_z, H = m->heads;
-    const float *zi = z + (int64_t)i * n * cz;
+    const int64_t edges = (int64_t)rows * n;
+    const float *zi = z + (int64_t)i0 * n * cz;
     if (!m->compute_pair_bias) {
         for (int h = 0; h < H; h++)
-            for (int j = 0; j < n; j++)
-                y[h * y_head + j] = zi[(size_t)j * cz + h];
+            for (int64_t e = 0; e < edges; e++)
+                y[h * y_head + e] = zi[e * cz + h];
         return;
     }
-    fg_ln_proj_rows(y, 1, y_head, zi, n, cz, cz, m->fold, m->fold + (size_t)H * cz, H, FG_PF_LN_EPS);
+    fg_ln_proj_rows(y, 1, y_head, zi, edges, cz, cz, m->fold, m->fold + (size_t)H * cz, H, FG_PF_LN_EPS);
 }
 
 /* Rows r0 .. r0 + rows - 1, columns c0 .. c0 + cols - 1 of part (0 q, 1 k,
@@ -212,33 +218,6 @@ static void output_rows(const fg_attn_pair_bias *m, int r0, int rows, int c0, in
     fg_mm_run(&mm);
 }
 
-/* Asks for bytes [from, to) of p to be brought towards L2. */
-static void prefetch_range(const char *p, int64_t from, int64_t to)
-{
-#if defined(__GNUC__)
-    for (int64_t o = from / 64 * 64; o < to; o += 64)
-        __builtin_prefetch(p + o, 0, 2);
-#else
-    (void)p, (void)from, (void)to;
-#endif
-}
-
-/* The q and g rows of a fused unit, one panel of columns at a time, with a
- * slice of the unit's z rows (zb, zbytes) prefetched before each: the
- * products are compute-bound and the pair bias that follows is bound by
- * reading z, so z arrives while the products run instead of after. */
-static void project_qg(const fg_attn_pair_bias *m, const float *s, int n, int q0, int nq, const char *zb,
-                       int64_t zbytes, const apb_bufs *b)
-{
-    const int cs = m->c_s, nch = (cs + FG_MM_NR - 1) / FG_MM_NR;
-    for (int ch = 0; ch < nch; ch++) {
-        const int c0 = ch * FG_MM_NR, cols = cs - c0 < FG_MM_NR ? cs - c0 : FG_MM_NR;
-        prefetch_range(zb, zbytes * ch / nch, zbytes * (ch + 1) / nch);
-        project(m, s, n, 0, q0, nq, c0, cols, b);
-        project(m, s, n, 3, q0, nq, c0, cols, b);
-    }
-}
-
 /* Fused unit: query rows q0 .. q0 + nq - 1 from s to their rows of out,
  * every head, once k and v are complete. Its pair-bias rows go to the
  * thread's scratch and are used while still in cache. */
@@ -246,11 +225,11 @@ static void query_block(const fg_attn_pair_bias *m, const float *s, const float 
                         const apb_bufs *b, float *scratch, float *out, bool accumulate)
 {
     const int cs = m->c_s;
-    const int64_t head = (int64_t)QBLOCK * n, zrow = (int64_t)n * m->c_z;
+    const int64_t head = (int64_t)QBLOCK * n;
     float *sl = scratch, *inv = sl + head, *bias = inv + QBLOCK; /* [QBLOCK][n], [QBLOCK], [H][QBLOCK][n] */
-    project_qg(m, s, n, q0, nq, (const char *)(z + q0 * zrow), nq * zrow * (int64_t)sizeof *z, b);
-    for (int i = 0; i < nq; i++)
-        pair_bias_row(m, z, n, q0 + i, bias + (size_t)i * n, head);
+    project(m, s, n, 0, q0, nq, 0, cs, b);
+    project(m, s, n, 3, q0, nq, 0, cs, b);
+    pair_bias_rows(m, z, n, q0, nq, bias, head);
     for (int h = 0; h < m->heads; h++)
         attend(m, n, h, q0, nq, bias + h * head, b, sl, inv);
     output_rows(m, q0, nq, 0, cs, b, out, accumulate);
@@ -295,7 +274,7 @@ static void run_phased(const fg_attn_pair_bias *m, const float *s, const float *
             if (u < nproj)
                 project_tile(m, s, n, 0, 4, u, b);
             else
-                pair_bias_row(m, z, n, u - nproj, b->bz + (int64_t)(u - nproj) * n, P);
+                pair_bias_rows(m, z, n, u - nproj, 1, b->bz + (int64_t)(u - nproj) * n, P);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int u = 0; u < H * nqb; u++) {
