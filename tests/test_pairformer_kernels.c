@@ -111,7 +111,7 @@ static void test_rows(fx_suite *s)
         }
     }
     fg_ln_proj_fold(fold, fold + H * C, W, g, b, H, C);
-    fg_ln_proj_rows(yp, 1, rows, x, rows, stride, C, fold, fold + H * C, H, 1e-5f);
+    fg_ln_proj_rows(yp, 1, rows, x, rows, rows, stride, C, fold, fold + H * C, H, 1e-5f);
     e = excess(yp, yref, rows * H);
     fx_ok(s, e <= 1, "Linear(LayerNorm) folded (C=37, 3 outputs, strided rows): error/tolerance %.3f", e);
     free(x), free(y), free(g), free(b), free(ref);
@@ -146,11 +146,16 @@ static void test_ln_proj_wide(fx_suite *s)
             }
         }
         fg_ln_proj_fold(fold, fold + H * C, W, g, b, H, C);
-        fg_ln_proj_rows(y, 1, ROWS, x, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        fg_ln_proj_rows(y, 1, ROWS, x, ROWS, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
         double e = excess(y, ref, (int64_t)ROWS * H);
         fx_ok(s, e <= 1, "Linear(LayerNorm) folded (C=128, %d outputs, 37 strided rows, mean 100, head-major): "
               "error/tolerance %.3f", H, e);
-        fg_ln_proj_rows(y, H, 1, x, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        fg_ln_proj_rows(y, H, 1, x, ROWS, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        float first[ROWS * HMAX], ahead[ROWS * HMAX]; /* the first 21 rows, alone and with 16 more readable */
+        fg_ln_proj_rows(first, H, 1, x, ROWS - 16, ROWS - 16, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        fg_ln_proj_rows(ahead, H, 1, x, ROWS - 16, ROWS, STRIDE, C, fold, fold + H * C, H, 1e-5f);
+        fx_ok(s, !memcmp(ahead, first, sizeof(float) * (ROWS - 16) * H),
+              "Linear(LayerNorm) folded (%d outputs): rows readable past the last computed leave it bit-identical", H);
         double worst = 0;
         for (int i = 0; i < ROWS; i++)
             for (int h = 0; h < H; h++) {
@@ -341,17 +346,18 @@ static bool apb_run(const fg_attn_pair_bias *m, const float *sv, const float *z,
     return ok;
 }
 
-/* Edge widths 10 and 3 take the generic pair-bias rows; 32 and 16 (multiples
- * of 16) the 16-edge row kernel, with 4 heads (its unrolled form) and 3. The
+/* Edge widths 10 and 3 take the generic pair-bias rows; 32, 16 and 128 (the
+ * production width) the 16-edge row kernel, with 4 heads (its unrolled form)
+ * and 3. The
  * result must not depend on the thread count, which picks the schedule (one
  * unit per query block, or three phases when there are fewer blocks than
  * threads): compared bit for bit. */
 static void test_attn_pair_bias(fx_suite *s)
 {
-    static const int ns[] = {1, 13, 70, 131};
+    static const int ns[] = {1, 13, 37, 70, 131};
     static const struct {
         int cs, cz, heads, pb;
-    } cfg[] = {{24, 10, 3, 1}, {24, 3, 3, 0}, {32, 32, 4, 1}, {24, 16, 3, 1}};
+    } cfg[] = {{24, 10, 3, 1}, {24, 3, 3, 0}, {32, 32, 4, 1}, {24, 16, 3, 1}, {32, 128, 4, 1}};
     for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
         const fg_block_dims dims = {cfg[c].cs, cfg[c].cz};
         const int cs = dims.c_s, cz = dims.c_z, heads = cfg[c].heads, pb = cfg[c].pb;

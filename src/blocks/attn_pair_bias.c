@@ -131,21 +131,25 @@ static size_t apb_scratch_floats(const fg_attn_pair_bias *m, int n, bool fused)
 }
 
 /* y[h * y_head + (i - i0) * n + j] = bias of head h for edge (i, j), i in
- * i0 .. i0 + rows - 1: rows of z that are contiguous, so one pass streams
- * through all of them. */
+ * i0 .. i0 + rows - 1, one row of z at a time (the edges of a row are
+ * grouped the same way whatever rows is, so the result does not depend on
+ * the schedule); the rows are contiguous, so reading runs ahead into the next. */
 static void pair_bias_rows(const fg_attn_pair_bias *m, const float *z, int n, int i0, int rows, float *y,
                            int64_t y_head)
 {
     const int cz = m->c_z, H = m->heads;
-    const int64_t edges = (int64_t)rows * n;
-    const float *zi = z + (int64_t)i0 * n * cz;
-    if (!m->compute_pair_bias) {
-        for (int h = 0; h < H; h++)
-            for (int64_t e = 0; e < edges; e++)
-                y[h * y_head + e] = zi[e * cz + h];
-        return;
+    for (int r = 0; r < rows; r++) {
+        const float *zi = z + (int64_t)(i0 + r) * n * cz;
+        float *yr = y + (int64_t)r * n;
+        if (!m->compute_pair_bias) {
+            for (int h = 0; h < H; h++)
+                for (int j = 0; j < n; j++)
+                    yr[h * y_head + j] = zi[(size_t)j * cz + h];
+            continue;
+        }
+        fg_ln_proj_rows(yr, 1, y_head, zi, n, (int64_t)(rows - r) * n, cz, cz, m->fold, m->fold + (size_t)H * cz,
+                        H, FG_PF_LN_EPS);
     }
-    fg_ln_proj_rows(y, 1, y_head, zi, edges, cz, cz, m->fold, m->fold + (size_t)H * cz, H, FG_PF_LN_EPS);
 }
 
 /* Rows r0 .. r0 + rows - 1, columns c0 .. c0 + cols - 1 of part (0 q, 1 k,

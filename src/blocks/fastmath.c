@@ -224,7 +224,7 @@ static inline __m512 sum16_lanes(const __m512 v[16])
  * The centred dots are formed as sum (x - x0) Wg - (mean - x0) sum Wg, with
  * wsum[h] = sum_c Wg[h][c]. H is a constant where the caller can make it one,
  * so that the accumulators stay in registers. Each row also asks for its row
- * in the next 16 (next, NULL for none): with few operations per byte this is bound by the cache misses in
+ * in the next 16 (next, NULL where those are not readable): with few operations per byte this is bound by the cache misses in
  * flight, and the hardware streamer alone stops at every 4 KB page (a pair-
  * bias layer 10-20 % faster on 1-2 threads of the benchmark machine). */
 static inline __attribute__((always_inline)) void ln_proj_16rows(float *y, int64_t y_row, int64_t y_head,
@@ -276,7 +276,8 @@ static inline __attribute__((always_inline)) void ln_proj_16rows(float *y, int64
 
 /* Rows [0, rows / 16 * 16) by ln_proj_16rows; returns how many were done. */
 static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows,
-                              int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps)
+                              int64_t readable, int64_t x_stride, int C, const float *Wg, const float *t, int H,
+                              float eps)
 {
     if (C % 16 != 0 || H > LNP16_MAX_H || rows < 16)
         return 0;
@@ -291,7 +292,7 @@ static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const flo
     for (; i + 16 <= rows; i += 16) {
         float *yi = y + i * y_row;
         const float *xi = x + i * x_stride;
-        const float *next = i + 32 <= rows ? xi + 16 * x_stride : NULL;
+        const float *next = i + 32 <= readable ? xi + 16 * x_stride : NULL;
         if (H == 4) /* the Pairformer's pair-bias and triangle-attention heads */
             ln_proj_16rows(yi, y_row, y_head, xi, next, x_stride, C, Wg, t, wsum, 4, eps);
         else
@@ -301,18 +302,19 @@ static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const flo
 }
 #else
 static int64_t ln_proj_rows16(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows,
-                              int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps)
+                              int64_t readable, int64_t x_stride, int C, const float *Wg, const float *t, int H,
+                              float eps)
 {
-    (void)y, (void)y_row, (void)y_head, (void)x, (void)rows, (void)x_stride, (void)C, (void)Wg, (void)t, (void)H,
-        (void)eps;
+    (void)y, (void)y_row, (void)y_head, (void)x, (void)rows, (void)readable, (void)x_stride, (void)C, (void)Wg,
+        (void)t, (void)H, (void)eps;
     return 0;
 }
 #endif
 
-void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
-                     int C, const float *Wg, const float *t, int H, float eps)
+void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t readable,
+                     int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps)
 {
-    int64_t i = ln_proj_rows16(y, y_row, y_head, x, rows, x_stride, C, Wg, t, H, eps);
+    int64_t i = ln_proj_rows16(y, y_row, y_head, x, rows, readable, x_stride, C, Wg, t, H, eps);
     if (C % 16 == 0)
         for (; i + 4 <= rows; i += 4)
             ln_proj_4rows(y + i * y_row, y_row, y_head, x + i * x_stride, x_stride, C, Wg, t, H, eps);

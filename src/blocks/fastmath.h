@@ -39,9 +39,11 @@ void fg_ln_rows_t(float *y, int64_t ldy, const float *x, int64_t rows, int64_t x
 /* Linear(LN(x)) to a few outputs (attention biases) without writing LN(x):
  * y_h = inv * sum_c (x_c - mean) Wg[h][c] + t[h] with Wg = g * W and
  * t = W b folded once per forward by fg_ln_proj_fold (g, b may be NULL). Row
- * i is x + i * x_stride; y_h of row i goes to y[i * y_row + h * y_head]. */
+ * i is x + i * x_stride; y_h of row i goes to y[i * y_row + h * y_head].
+ * readable >= rows: how many rows from x on exist, so that reading may ask for
+ * rows past the last one it computes (the next call's) ahead of time. */
 void fg_ln_proj_fold(float *Wg, float *t, const float *W, const float *g, const float *b, int H, int C);
-void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t x_stride,
-                     int C, const float *Wg, const float *t, int H, float eps);
+void fg_ln_proj_rows(float *y, int64_t y_row, int64_t y_head, const float *x, int64_t rows, int64_t readable,
+                     int64_t x_stride, int C, const float *Wg, const float *t, int H, float eps);
 
 #endif

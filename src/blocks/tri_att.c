@@ -84,7 +84,7 @@ static int64_t vec_step(const fg_tri_att *m, int n) { return m->starting ? m->c 
  * (the bias of query q on key k), one key k per call. */
 static void tri_bias(const fg_tri_att *m, const float *z, int n, int k, float *Tt)
 {
-    fg_ln_proj_rows(Tt + (int64_t)k * n, 1, (int64_t)n * n, z + k * vec_step(m, n), n, row_step(m, n), m->c,
+    fg_ln_proj_rows(Tt + (int64_t)k * n, 1, (int64_t)n * n, z + k * vec_step(m, n), n, n, row_step(m, n), m->c,
                     m->fold, m->fold + (size_t)m->heads * m->c, m->heads, FG_PF_LN_EPS);
 }
 
