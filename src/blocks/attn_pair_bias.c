@@ -11,10 +11,10 @@
  * (i.e. on the thread count), only the work split differs:
  * - fused, when there are at least two query blocks per thread: (1) the k
  *   and v products in tiles; one barrier; (2) per block of query rows, all
- *   of it: its q and g rows, its pair-bias rows (z read once, into per-thread scratch, never to a
- *   shared [H][N][N] buffer), attention for every head, and its rows of the
- *   output product. Everything after k and v is complete for those rows, so
- *   nothing else waits on another thread.
+ *   of it: its q and g rows, its pair-bias rows (z read once, into
+ *   per-thread scratch, never to a shared [H][N][N] buffer), attention for
+ *   every head, and its rows of the output product. Everything after k and
+ *   v is complete for those rows, so nothing else waits on another thread.
  * - three phases otherwise (many threads, small N): (1) the q|k|v|g tiles and
  *   the pair bias, one row of z per unit; (2) attention per (head, query
  *   block); (3) the output product in tiles: finer units for more threads.

@@ -224,9 +224,10 @@ static inline __m512 sum16_lanes(const __m512 v[16])
  * The centred dots are formed as sum (x - x0) Wg - (mean - x0) sum Wg, with
  * wsum[h] = sum_c Wg[h][c]. H is a constant where the caller can make it one,
  * so that the accumulators stay in registers. Each row also asks for its row
- * in the next 16 (next, NULL where those are not readable): with few operations per byte this is bound by the cache misses in
- * flight, and the hardware streamer alone stops at every 4 KB page (a pair-
- * bias layer 10-20 % faster on 1-2 threads of the benchmark machine). */
+ * in the next 16 (next, NULL where those are not readable): with few
+ * operations per byte this is bound by the cache misses in flight, and the
+ * hardware streamer alone stops at every 4 KB page (a pair-bias layer
+ * 10-20 % faster on 1-2 threads of the benchmark machine). */
 static inline __attribute__((always_inline)) void ln_proj_16rows(float *y, int64_t y_row, int64_t y_head,
                                                                  const float *x, const float *next,
                                                                  int64_t x_stride, int C,
