@@ -96,6 +96,9 @@ fg_status fg_attn_pair_bias_init(fg_attn_pair_bias *m, fg_wload *l, const char *
     if (compute_pair_bias)
         fg_ln_proj_fold(fold, fold + (size_t)heads * c_z, m->wz, m->z_ln_w, m->z_ln_b, heads, c_z);
     m->fold = compute_pair_bias ? fold : NULL;
+    fg_pf_release(l, w5, 5);
+    if (compute_pair_bias)
+        fg_pf_release(l, &m->wz, 1);
     return FG_OK;
 }
 

@@ -217,5 +217,9 @@ fg_status fg_pf_layer_done(void *p, fg_status st, void (*destroy)(void *p), void
 int fg_pf_threads(void);
 /* "<name>.<leaf>", or "<leaf>" when name is empty, into buf; returns buf. */
 const char *fg_pf_name(char *buf, size_t len, const char *name, const char *leaf);
+/* Hands back the mapped pages of n weights that a module has packed: its
+ * forward reads only the packed copies, and the reference twins that read
+ * the originals still get them back from the file. */
+void fg_pf_release(fg_wload *l, const float *const *ws, int n);
 
 #endif

@@ -17,6 +17,12 @@ const char *fg_pf_name(char *buf, size_t len, const char *name, const char *leaf
     return buf;
 }
 
+void fg_pf_release(fg_wload *l, const float *const *ws, int n)
+{
+    for (int i = 0; i < n; i++)
+        fg_weights_release(l->w, ws[i]);
+}
+
 const float *fg_pf_node_mask(const fg_block_io *io, int b, fg_arena *a)
 {
     if (io->node_mask)

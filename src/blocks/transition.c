@@ -62,6 +62,7 @@ fg_status fg_transition_init(fg_transition *m, fg_wload *l, const char *name, in
     if (!m->packed)
         return l->st = fg_error_set(l->err, FG_ERR_NOMEM, "%s%s: out of memory for packed weights", l->prefix, name);
     pack(m);
+    fg_pf_release(l, (const float *const[]){m->w1, m->w2, m->w3}, 3);
     return FG_OK;
 }
 

@@ -52,6 +52,7 @@ fg_status fg_tri_att_init(fg_tri_att *m, fg_wload *l, const char *name, int c, i
     fg_mm_pack_t(wo_t, c, m->wo, c, hd);
     fg_ln_proj_fold(fold, fold + (size_t)heads * c, m->w_bias, m->ln_w, m->ln_b, heads, c);
     m->wqkvg = wqkvg, m->wo_t = wo_t, m->fold = fold;
+    fg_pf_release(l, (const float *const[]){m->wq, m->wk, m->wv, m->wg, m->wo, m->w_bias}, 6);
     return FG_OK;
 }
 

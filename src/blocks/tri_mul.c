@@ -63,6 +63,7 @@ fg_status fg_tri_mul_init(fg_tri_mul *m, fg_wload *l, const char *name, int c, b
     fg_mm_pack_t(g_out_t, c, m->g_out, c, c);
     fg_mm_pack_t(p_out_t, c, m->p_out, c, c);
     m->win_a = win_a, m->win_b = win_b, m->g_out_t = g_out_t, m->p_out_t = p_out_t;
+    fg_pf_release(l, (const float *const[]){m->p_in, m->g_in, m->p_out, m->g_out}, 4);
     return FG_OK;
 }
 
