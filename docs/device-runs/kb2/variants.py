@@ -1,6 +1,7 @@
 # Makes a variant of a framegen tree for the kb2 A/B (docs/device-runs/kb2):
 #   variants.py ROOT NAME   with NAME e.g. base, mr12 (12-row register blocks),
-#   kc128 (k in chunks of 128, panel by panel), mr12kc128.
+#   kc128 (k in chunks of 128, panel by panel), mr12kc128, tile512 (sgemm
+#   tiles of up to 512, for lin1).
 import sys, re
 if sys.argv[2] in ('base',): sys.exit(0)
 root, var = sys.argv[1], sys.argv[2]
@@ -80,3 +81,6 @@ if m:
     edit('src/core/mm.h', '#define FG_MM_MR 8 ', '#define FG_MM_MR %d ' % mr)
     edit('src/core/ops_mm.c', '#pragma GCC unroll 8', '#pragma GCC unroll 16', 0)
     if __import__('os').path.exists(root + '/src/blocks/edge_transition.c'): edit('src/blocks/edge_transition.c', '#define ET_ROWS 64', '#define ET_ROWS %d' % (mr * (64 // mr + (1 if 64 % mr else 0))))
+m = re.search(r'tile(\d+)', var)
+if m:
+    edit('src/core/ops_gemm.c', '#define GEMM_MAX_TILE 256', '#define GEMM_MAX_TILE %s' % m.group(1))
